@@ -1,0 +1,21 @@
+"""Where dancegen keeps its own files on this machine.
+
+``$DANCEGEN_HOME`` (default ``~/.local/share/dancegen``) holds state (local stack data, keys);
+``$DANCEGEN_CACHE`` (default ``~/.cache/dancegen``) holds regenerable files (procedural SMPL body,
+built test-cluster binaries).
+"""
+
+import os
+from pathlib import Path
+
+
+def home_dir() -> Path:
+    """State directory (``$DANCEGEN_HOME``)."""
+    return Path(os.environ.get("DANCEGEN_HOME", Path.home() / ".local" / "share" / "dancegen"))
+
+
+def cache_dir() -> Path:
+    """Cache directory (``$DANCEGEN_CACHE``), created on demand."""
+    path = Path(os.environ.get("DANCEGEN_CACHE", Path.home() / ".cache" / "dancegen"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
