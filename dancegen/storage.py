@@ -114,7 +114,8 @@ class Location:
             except Exception as exc:  # botocore raises several unrelated classes
                 code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
                 if code in ("404", "NoSuchBucket"):
-                    raise StorageError(f"S3 bucket {self.bucket!r} does not exist at {s3_endpoint() or 'AWS'}") from None
+                    where = s3_endpoint() or "AWS"
+                    raise StorageError(f"S3 bucket {self.bucket!r} does not exist at {where}") from None
                 raise _s3_error(exc, f"cannot use {self.uri}") from None
             return
         path = Path(self.uri)
@@ -190,8 +191,8 @@ class Location:
         if self.is_s3:
             names = []
             try:
-                pages = s3_client().get_paginator("list_objects_v2").paginate(
-                    Bucket=self.bucket, Prefix=self._key(prefix)
+                pages = (
+                    s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._key(prefix))
                 )
                 for page in pages:
                     for obj in page.get("Contents", []):

@@ -1,0 +1,148 @@
+"""The SDGPip sample format: one WebDataset sample per 5-second clip, in tar shards.
+
+A sample (key ``t00012-c003``: track 12, clip 3) holds these members::
+
+    meta.json       track, clip, split, genre, bpm, start_seconds, fps, frames, size, beat_frames, motion
+    audio.wav       the raw music slice, mono PCM16
+    features.npy    (F, 35) float32 EDGE features (or (F, 4800) Jukebox) at the video fps
+    smpl.npz        poses (F, 72) float32 axis-angle, trans (F, 3) float32 metres
+    joints2d.npy    (F, 24, 2) float32 projected SMPL joints in pixels
+    heatmaps.npz    heatmaps (F, J, h, w) uint8 (Gaussian peak = 255), h = w = size/8 by default
+    rgb.mp4         target frames (F, H, W, 3): the textured avatar (or AIST video frames)
+    depth.mp4       depth map images, near = bright (CHAMP's convention), background black
+    normal.mp4      camera-space normals as RGB, (n + 1) / 2
+    semantic.mp4    SMPL 24-part map in fixed colours
+    skeleton.mp4    DWPose/OpenPose-style coloured limbs
+    reference.png   the same person in another pose of the same track (the reference image)
+
+Map streams are H.264 (``dancegen.video``); arrays are ``.npy``/``.npz``. Tar members have fixed
+mtime/owner so that the same clips give byte-identical shards.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from dancegen.video import decode_mp4, encode_mp4
+
+MAP_STREAMS = ("rgb", "depth", "normal", "semantic", "skeleton")
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ClipSample:
+    """One decoded clip. F frames of H×W pixels; J heatmap joints of h×w."""
+
+    key: str
+    meta: dict
+    audio: np.ndarray  # (T,) float32 mono
+    sample_rate: int
+    features: np.ndarray  # (F, D) float32
+    poses: np.ndarray  # (F, 72) float32
+    trans: np.ndarray  # (F, 3) float32
+    joints2d: np.ndarray  # (F, 24, 2) float32
+    heatmaps: np.ndarray  # (F, J, h, w) uint8
+    maps: dict[str, np.ndarray] = field(default_factory=dict)  # stream -> (F, H, W, 3) uint8
+    reference: np.ndarray | None = None  # (H, W, 3) uint8
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _npz(**arrays: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def _wav(audio: np.ndarray, sample_rate: int) -> bytes:
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, np.asarray(audio, np.float32), sample_rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
+
+
+def _png(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    assert ok, "PNG encoding failed"
+    return data.tobytes()
+
+
+def encode_sample(sample: ClipSample, fps: float, crf: int = 18) -> dict[str, bytes]:
+    """ClipSample → {member extension: bytes} (deterministic)."""
+    members = {
+        "meta.json": json.dumps(sample.meta, sort_keys=True).encode(),
+        "audio.wav": _wav(sample.audio, sample.sample_rate),
+        "features.npy": _npy(sample.features.astype(np.float32)),
+        "smpl.npz": _npz(poses=sample.poses.astype(np.float32), trans=sample.trans.astype(np.float32)),
+        "joints2d.npy": _npy(sample.joints2d.astype(np.float32)),
+        "heatmaps.npz": _npz(heatmaps=sample.heatmaps.astype(np.uint8)),
+    }
+    for name in MAP_STREAMS:
+        # yuv444p keeps the thin coloured limbs and part boundaries of the guidance maps crisp
+        pix_fmt = "yuv420p" if name == "rgb" else "yuv444p"
+        members[f"{name}.mp4"] = encode_mp4(sample.maps[name], fps, crf=crf, pix_fmt=pix_fmt)
+    if sample.reference is not None:
+        members["reference.png"] = _png(sample.reference)
+    return members
+
+
+def decode_sample(key: str, members: dict[str, bytes], streams: tuple[str, ...] = MAP_STREAMS) -> ClipSample:
+    """{member extension: bytes} → ClipSample (only the requested map streams are decoded)."""
+    import soundfile as sf
+
+    audio, sample_rate = sf.read(io.BytesIO(members["audio.wav"]), dtype="float32")
+    smpl = np.load(io.BytesIO(members["smpl.npz"]))
+    maps = {name: decode_mp4(members[f"{name}.mp4"])[0] for name in streams}
+    reference = None
+    if "reference.png" in members:
+        bgr = cv2.imdecode(np.frombuffer(members["reference.png"], np.uint8), cv2.IMREAD_COLOR)
+        reference = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return ClipSample(
+        key=key,
+        meta=json.loads(members["meta.json"]),
+        audio=audio,
+        sample_rate=int(sample_rate),
+        features=np.load(io.BytesIO(members["features.npy"])),
+        poses=smpl["poses"],
+        trans=smpl["trans"],
+        joints2d=np.load(io.BytesIO(members["joints2d.npy"])),
+        heatmaps=np.load(io.BytesIO(members["heatmaps.npz"]))["heatmaps"],
+        maps=maps,
+        reference=reference,
+    )
+
+
+def write_shard(path: str | Path, samples: list[tuple[str, dict[str, bytes]]]) -> None:
+    """Write ``[(key, members)]`` as a WebDataset tar with deterministic headers."""
+    import webdataset as wds
+
+    with open(path, "wb") as handle:
+        writer = wds.TarWriter(handle, user="dancegen", group="dancegen", mtime=0.0, encoder=False)
+        for key, members in samples:
+            writer.write({"__key__": key, **members})
+        writer.close()
+
+
+def read_shard(data: bytes | str | Path) -> list[tuple[str, dict[str, bytes]]]:
+    """Read a shard's samples as ``[(key, {extension: bytes})]`` in tar order."""
+    source = {"fileobj": io.BytesIO(data)} if isinstance(data, bytes | bytearray) else {"name": str(data)}
+    grouped: dict[str, dict[str, bytes]] = {}
+    with tarfile.open(mode="r", **source) as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            key, _, ext = member.name.partition(".")
+            grouped.setdefault(key, {})[ext] = tar.extractfile(member).read()
+    return list(grouped.items())
