@@ -110,6 +110,7 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
     frame_ids = np.r_[np.arange(lo, hi), ref_frame]
     posed = pose_body(body, motion.subset(frame_ids))
     maps = renderer.render(posed, track.appearance)
+    images = maps.images()  # name -> (F+1, H, W, 3) uint8
     a0 = int(round(lo / cfg.fps * track.sample_rate))
     a1 = a0 + int(round(clip.frames / cfg.fps * track.sample_rate))
     beats = track.beat_times * cfg.fps - lo
@@ -140,6 +141,6 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
         trans=motion.trans[lo:hi],
         joints2d=maps.joints2d[:-1],
         heatmaps=maps.heatmaps_uint8[:-1],
-        maps={name: getattr(maps, name)[:-1] for name in ("rgb", "depth", "normal", "semantic", "skeleton")},
-        reference=maps.rgb[-1],
+        maps={name: video[:-1] for name, video in images.items()},
+        reference=images["rgb"][-1].copy(),
     )
