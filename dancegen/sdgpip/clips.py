@@ -49,7 +49,7 @@ def _track_data(track: TrackPlan, cfg: SDGPipConfig) -> TrackData:
 
 def _compute_track_data(track: TrackPlan, cfg: SDGPipConfig) -> TrackData:
     from dancegen.audio import edge_features, generate_track, load_audio, music_beat_frames, resample_features
-    from dancegen.body import choreograph, load_aist_motion
+    from dancegen.body import choreograph, load_aist_motion, place_on_floor
     from dancegen.render import random_appearance
 
     if track.genre is not None:
@@ -60,10 +60,12 @@ def _compute_track_data(track: TrackPlan, cfg: SDGPipConfig) -> TrackData:
         beat_times = music_beat_frames(audio, sr, cfg.fps) / cfg.fps
         bpm, genre = None, _genre_from_name(track.music_path)
     features = resample_features(edge_features(audio, sr, fps=cfg.feature_fps), cfg.feature_fps, cfg.fps)
-    if track.motion_path:
-        motion, source = load_aist_motion(track.motion_path).resample(cfg.fps), "aist"
+    body, _ = _body_and_renderer(cfg)
+    if track.motion_path:  # AIST's world floor need not be y = 0: stand the motion on it
+        motion = place_on_floor(body, load_aist_motion(track.motion_path).resample(cfg.fps))
+        source = "aist"
     else:
-        motion = choreograph(beat_times, track.seconds, cfg.fps, genre, seed=track.seed)
+        motion = choreograph(beat_times, track.seconds, cfg.fps, genre, seed=track.seed, model=body)
         source = "choreographer"
     appearance = random_appearance(np.random.default_rng(track.seed))
     return TrackData(audio, sr, bpm, genre, np.asarray(beat_times), features, motion, appearance, source)
