@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv lint format bench clean
+.PHONY: demo test venv lint format bench clean cluster-tools
 
 # Debian's python3.11 (not pyenv): the Triton Python-backend stub links against its libpython.
 $(STAMP): pyproject.toml scripts/apt-deps.sh
@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml scripts/apt-deps.sh
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/pip install -q --no-deps pyrender==0.1.45   # bench baseline (see pyproject.toml)
 	$(BIN)/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
+	# compile librosa's numba caches once, serially: parallel first compiles race (numba#10128) and segfault
+	$(BIN)/python -c "import numpy as np, librosa; y = np.random.default_rng(0).standard_normal(22050).astype('float32'); librosa.onset.onset_detect(y=y, sr=22050); librosa.beat.beat_track(y=y, sr=22050)"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -24,7 +26,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/dancegen demo --out demo-out
 
-test: $(STAMP)
+# etcd + kube-apiserver built once from Debian's sources (cached under ~/.cache/dancegen), helm + kubectl
+cluster-tools: $(STAMP)
+	bash scripts/test-cluster.sh build
+
+test: $(STAMP) cluster-tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
