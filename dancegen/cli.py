@@ -30,6 +30,13 @@ sdgpip_app = typer.Typer(
 app.add_typer(sdgpip_app, name="sdgpip")
 
 
+def _mount_subcommands() -> None:
+    """Sub-apps that live beside the library code they drive (each module imports its heavy deps lazily)."""
+    from dancegen.k8s.commands import k8s_app
+
+    app.add_typer(k8s_app, name="k8s", help="Training as Kubeflow PyTorchJobs: render, submit, wait, logs, cancel.")
+
+
 @sdgpip_app.callback()
 def sdgpip(
     ctx: typer.Context,
@@ -101,6 +108,9 @@ def demo(
 
     for line in run_demo(out):
         typer.echo(line)
+
+
+_mount_subcommands()
 
 
 def main() -> None:
