@@ -32,9 +32,14 @@ app.add_typer(sdgpip_app, name="sdgpip")
 
 def _mount_subcommands() -> None:
     """Sub-apps that live beside the library code they drive (each module imports its heavy deps lazily)."""
+    from dancegen.infer.commands import generate_command
     from dancegen.k8s.commands import k8s_app
+    from dancegen.tracking.commands import registry_app, stack_app
 
+    app.command("generate", help="Music + reference photo → dance video (mp4 with the music).")(generate_command)
     app.add_typer(k8s_app, name="k8s", help="Training as Kubeflow PyTorchJobs: render, submit, wait, logs, cancel.")
+    app.add_typer(stack_app, name="stack", help="Local SeaweedFS S3 + MLflow servers on 127.0.0.1: up, down, status.")
+    app.add_typer(registry_app, name="registry", help="MLflow model registry: list versions, gated promotion.")
 
 
 @sdgpip_app.callback()

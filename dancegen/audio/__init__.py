@@ -1,0 +1,47 @@
+"""Music in, features out: loading and validation, EDGE/Jukebox features, procedural music (paper §3.1, §3.2).
+
+- :mod:`dancegen.audio.io`        ``load_audio``, ``decode_audio_bytes``: validated mono float32
+- :mod:`dancegen.audio.features`  ``edge_features`` (N, 35), ``resample_features``, ``music_beat_frames``
+- :mod:`dancegen.audio.jukebox`   ``JukeboxExtractor`` (N, 4800) from local Jukebox checkpoints
+- :mod:`dancegen.audio.synth`     ``generate_track``: genre-flavoured music on an exact beat grid
+"""
+
+from dancegen.audio.features import (
+    EDGE_DIM,
+    FeatureConfig,
+    edge_features,
+    feature_sample_rate,
+    music_beat_frames,
+    resample_features,
+)
+from dancegen.audio.io import SILENCE_RMS, check_audio, decode_audio_bytes, load_audio
+from dancegen.audio.synth import BPM_RANGE, Track, beats_path, generate_track, list_genres, write_track
+
+__all__ = [
+    "BPM_RANGE",
+    "EDGE_DIM",
+    "SILENCE_RMS",
+    "FeatureConfig",
+    "JukeboxExtractor",
+    "Track",
+    "beats_path",
+    "check_audio",
+    "decode_audio_bytes",
+    "edge_features",
+    "feature_sample_rate",
+    "generate_track",
+    "list_genres",
+    "load_audio",
+    "music_beat_frames",
+    "resample_features",
+    "write_track",
+]
+
+
+def __getattr__(name: str):
+    """``JukeboxExtractor`` is imported on first use: it pulls in torch, which the rest of the package does not need."""
+    if name == "JukeboxExtractor":
+        from dancegen.audio.jukebox import JukeboxExtractor
+
+        return JukeboxExtractor
+    raise AttributeError(f"module 'dancegen.audio' has no attribute {name!r}")

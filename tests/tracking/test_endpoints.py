@@ -1,0 +1,63 @@
+"""Endpoint resolution (environment first, then the local stack) and credential scrubbing, without servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from dancegen.tracking.endpoints import resolve_endpoints
+from dancegen.tracking.errors import TrackingError
+from dancegen.tracking.scrub import REDACTED, is_secret_key, scrub, scrub_text, secrets_in_file
+
+
+def test_environment_wins_group_by_group(tmp_path):
+    environ = {"MLFLOW_TRACKING_URI": "http://mlflow:5000", "AWS_ENDPOINT_URL": "http://minio:9000"}
+    endpoints = resolve_endpoints(environ, home=tmp_path)
+    assert endpoints.tracking_uri == "http://mlflow:5000"
+    assert endpoints.s3_endpoint == "http://minio:9000"
+    assert (endpoints.tracking_source, endpoints.s3_source) == ("environment", "environment")
+    assert "AWS_SECRET_ACCESS_KEY" not in endpoints.env  # never filled in from elsewhere
+    only_tracking = resolve_endpoints({"MLFLOW_TRACKING_URI": "http://mlflow:5000"}, home=tmp_path)
+    assert only_tracking.s3_source == "none" and only_tracking.s3_endpoint is None
+
+
+def test_nothing_configured_names_the_fix(tmp_path):
+    with pytest.raises(TrackingError, match="set MLFLOW_TRACKING_URI or start the local stack"):
+        resolve_endpoints({}, home=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("aws_secret_access_key", True),
+        ("AWS_ACCESS_KEY_ID", True),
+        ("apiKey", True),
+        ("storage.password", True),
+        ("hf_token", True),
+        ("Credentials", True),
+        ("keypoints", False),
+        ("heatmap_channels", False),
+        ("monkey", False),
+        ("lr", False),
+    ],
+)
+def test_secret_key_names(name, secret):
+    assert is_secret_key(name) is secret
+
+
+def test_scrub_masks_keys_urls_and_known_values(tmp_path):
+    known = "sk-" + "q" * 20
+    config = {
+        "s3": {"secret_key": "abc", "uri": "s3://bucket/x", "endpoint": "https://u:pw123456@host/p"},
+        "list": [{"token": "t"}, f"prefix {known} suffix"],
+        "keypoints": 24,
+        "password": "",
+    }
+    clean = scrub(config, secrets=[known])
+    assert clean["s3"] == {"secret_key": REDACTED, "uri": "s3://bucket/x", "endpoint": f"https://u:{REDACTED}@host/p"}
+    assert clean["list"] == [{"token": REDACTED}, f"prefix {REDACTED} suffix"]
+    assert clean["keypoints"] == 24 and clean["password"] == ""
+    assert config["s3"]["secret_key"] == "abc"  # the input is not modified
+    assert scrub_text("plain text", secrets=[known]) == "plain text"
+    blob = tmp_path / "ckpt.bin"
+    blob.write_bytes(b"\x00" * 1000 + known.encode() + b"\x01" * 10)
+    assert secrets_in_file(blob, [known]) and not secrets_in_file(blob, ["not-there-at-all"])
