@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml scripts/apt-deps.sh
 	$(BIN)/pip install -q --no-deps pyrender==0.1.45   # bench baseline (see pyproject.toml)
 	$(BIN)/python -c "import torch; assert torch.__version__.startswith('2.13.0'), torch.__version__"
 	# compile librosa's numba caches once, serially: parallel first compiles race (numba#10128) and segfault
-	$(BIN)/python -c "import numpy as np, librosa; y = np.random.default_rng(0).standard_normal(22050).astype('float32'); librosa.onset.onset_detect(y=y, sr=22050); librosa.beat.beat_track(y=y, sr=22050)"
+	$(BIN)/python -c "from dancegen.audio import edge_features, generate_track; t = generate_track('pop', 3.0, seed=0); edge_features(t.audio, t.sr)"
 	touch $(STAMP)
 
 venv: $(STAMP)

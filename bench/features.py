@@ -3,7 +3,8 @@
 Baseline ``edge_reference_recipe``: EDGE's own per-feature librosa calls (each of onset strength, MFCC and
 chroma CENS computes its own spectrogram; chroma estimates the tuning from yet another STFT; start_bpm comes
 from a second copy of the audio at 22050 Hz). ``dancegen.audio.edge_features`` computes one STFT and shares
-it. Both start from the same in-memory 22050 Hz array, run once to warm up (imports, numba caches), then
+it and limits BLAS to one thread (extra threads only spin on busy shared cores). Both start from the same
+in-memory 22050 Hz array, run once to warm up (imports, numba caches), then
 ``--repeats`` times; the best run counts. Wall time depends on what else the machine runs, so CPU time is
 reported too.
 

@@ -35,7 +35,11 @@ def _mount_subcommands() -> None:
     from dancegen.infer.commands import generate_command
     from dancegen.k8s.commands import k8s_app
     from dancegen.tracking.commands import registry_app, stack_app
+    from dancegen.train.commands import train_command
 
+    app.command("train", help="Train one stage (0–3) with DeepSpeed; run under torchrun for many processes.")(
+        train_command
+    )
     app.command("generate", help="Music + reference photo → dance video (mp4 with the music).")(generate_command)
     app.add_typer(k8s_app, name="k8s", help="Training as Kubeflow PyTorchJobs: render, submit, wait, logs, cancel.")
     app.add_typer(stack_app, name="stack", help="Local SeaweedFS S3 + MLflow servers on 127.0.0.1: up, down, status.")

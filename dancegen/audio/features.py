@@ -14,12 +14,14 @@ Below 30 fps the analysis rate is too low for the CQT's top octave, so chroma th
 
 Frame ``n`` is the analysis frame centred at ``n / fps`` seconds; a clip of ``S`` seconds gives
 ``floor(S·fps)`` frames (5 s at 30 fps → 150). The features equal librosa's own per-feature calls at the
-same rate (see ``bench/features.py``, which checks it) but share work: one STFT feeds the mel spectrogram
-(onset envelope and MFCC) and the tuning estimate of the constant-Q chroma.
+same rate up to float rounding (``tests/audio/test_features.py`` and ``bench/features.py`` compare them) but
+share work: one STFT feeds the mel spectrogram (onset envelope and MFCC) and the tuning estimate of the
+constant-Q chroma, and BLAS runs single-threaded.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 
 import numpy as np
@@ -62,6 +64,24 @@ class FeatureConfig(BaseModel):
         return EDGE_DIM if self.kind == "edge" else 4800
 
 
+def extract_features(y: np.ndarray, sr: int, config: FeatureConfig) -> np.ndarray:
+    """The features ``config`` asks for: ``(N, config.dim)`` float32 at ``config.fps``.
+
+    ``kind="jukebox"`` loads the checkpoints in ``config.jukebox_path`` once per process (WeightsError naming
+    ``audio.jukebox_path`` when it is unset or wrong).
+    """
+    if config.kind == "edge":
+        return edge_features(y, sr, fps=config.fps)
+    return _jukebox_extractor(config.jukebox_path).extract(y, sr, fps=config.fps)
+
+
+@functools.lru_cache(maxsize=1)
+def _jukebox_extractor(path: str | None):
+    from dancegen.audio.jukebox import JukeboxExtractor
+
+    return JukeboxExtractor(path)
+
+
 def feature_sample_rate(fps: float) -> int:
     """The analysis rate ``fps·512`` in Hz (15360 at 30 fps); ``fps·512`` must be a whole number."""
     sr = fps * HOP_LENGTH
@@ -82,6 +102,14 @@ def _at_rate(y: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
     return y
 
 
+def _one_blas_thread():
+    """Single-threaded BLAS/OpenMP for the small matrix products here: extra threads only spin-wait when
+    the cores are shared (≈ 2× slower wall time measured on 2 busy cores), and SDGPip runs one process per core."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
 def edge_features(y: np.ndarray, sr: int, fps: float = 30.0) -> np.ndarray:
     """EDGE's 35-d baseline music features.
 
@@ -93,6 +121,11 @@ def edge_features(y: np.ndarray, sr: int, fps: float = 30.0) -> np.ndarray:
     Returns:
         ``(N, 35)`` float32, ``N = floor(T/sr·fps)``; columns as in the module docstring.
     """
+    with _one_blas_thread():
+        return _edge_features(y, sr, fps)
+
+
+def _edge_features(y: np.ndarray, sr: int, fps: float) -> np.ndarray:
     import librosa
 
     feat_sr = feature_sample_rate(fps)
@@ -155,16 +188,19 @@ def music_beat_frames(y: np.ndarray, sr: int, fps: float = 30.0) -> np.ndarray:
     y_feat = _at_rate(y, sr, feat_sr)
     n_frames = y_feat.size // HOP_LENGTH
     hop = HOP_LENGTH // BEAT_OVERSAMPLING
-    envelope = librosa.onset.onset_strength(y=y_feat, sr=feat_sr, hop_length=hop, n_fft=BEAT_N_FFT, n_mels=BEAT_N_MELS)
-    start_bpm = librosa.feature.tempo(onset_envelope=envelope, sr=feat_sr, hop_length=hop)[0]
-    _, times = librosa.beat.beat_track(
-        onset_envelope=envelope,
-        sr=feat_sr,
-        hop_length=hop,
-        start_bpm=start_bpm,
-        tightness=BEAT_TIGHTNESS,
-        units="time",
-    )
+    with _one_blas_thread():
+        envelope = librosa.onset.onset_strength(
+            y=y_feat, sr=feat_sr, hop_length=hop, n_fft=BEAT_N_FFT, n_mels=BEAT_N_MELS
+        )
+        start_bpm = librosa.feature.tempo(onset_envelope=envelope, sr=feat_sr, hop_length=hop)[0]
+        _, times = librosa.beat.beat_track(
+            onset_envelope=envelope,
+            sr=feat_sr,
+            hop_length=hop,
+            start_bpm=start_bpm,
+            tightness=BEAT_TIGHTNESS,
+            units="time",
+        )
     frames = np.unique(np.round(np.asarray(times) * fps).astype(np.int64))
     return frames[(frames >= 0) & (frames < n_frames)]
 

@@ -6,9 +6,16 @@ import librosa
 import numpy as np
 import pytest
 
-from dancegen.audio import EDGE_DIM, FeatureConfig, edge_features, generate_track, resample_features
+from dancegen.audio import (
+    EDGE_DIM,
+    FeatureConfig,
+    edge_features,
+    extract_features,
+    generate_track,
+    resample_features,
+)
 from dancegen.audio.features import BEAT_COLUMN, PEAK_COLUMN
-from dancegen.errors import AudioError
+from dancegen.errors import AudioError, WeightsError
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +113,10 @@ def test_feature_config_is_strict():
         FeatureConfig(kind="mel")
     with pytest.raises(ValidationError):
         FeatureConfig(fps=30, hop=512)
+
+
+def test_extract_features_follows_the_config(song):
+    feats = extract_features(song.audio, song.sr, FeatureConfig(fps=15))
+    np.testing.assert_array_equal(feats, edge_features(song.audio, song.sr, fps=15))
+    with pytest.raises(WeightsError, match="audio.jukebox_path"):
+        extract_features(song.audio, song.sr, FeatureConfig(kind="jukebox"))
