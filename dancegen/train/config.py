@@ -128,7 +128,8 @@ class LogConfig(StrictModel):
     every: int = Field(default=10, ge=1, description="log metrics every N steps")
     sample_every: int = Field(default=500, ge=1, description="write a sample grid PNG every N steps")
     sample_rows: int = Field(default=2, ge=1)
-    tracker: Literal["none", "files"] = "none"
+    tracker: Literal["none", "files", "mlflow"] = "none"  # mlflow: MLFLOW_TRACKING_URI or the local stack
+    experiment: str = Field(default="dancegen", description="MLflow experiment of the run (tracker: mlflow)")
     progress: bool = True
 
 

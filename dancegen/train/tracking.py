@@ -103,10 +103,19 @@ class FileTracker:
         pass
 
 
-def make_tracker(kind: str, root: str | os.PathLike, rank: int) -> Tracker:
-    """The tracker named by config ``log.tracker`` (``none`` | ``files``) on rank 0, a NullTracker elsewhere."""
+def make_tracker(kind: str, root: str | os.PathLike, rank: int, experiment: str = "dancegen",
+                 run_name: str | None = None) -> Tracker:  # fmt: skip
+    """The tracker named by config ``log.tracker`` (``none`` | ``files`` | ``mlflow``) on rank 0, a NullTracker
+    elsewhere. ``mlflow`` logs to ``MLFLOW_TRACKING_URI`` (or the local stack) with artifacts in S3."""
     if rank != 0 or kind == "none":
         return NullTracker()
     if kind == "files":
         return FileTracker(root)
-    raise ValueError(f"unknown tracker {kind!r}")  # unreachable: the config type allows only the two above
+    if kind == "mlflow":
+        from dancegen.tracking.endpoints import resolve_endpoints
+        from dancegen.tracking.mlflow_tracker import MlflowTracker
+
+        endpoints = resolve_endpoints()
+        endpoints.export()
+        return MlflowTracker(experiment=experiment, run_name=run_name, tracking_uri=endpoints.tracking_uri)
+    raise ValueError(f"unknown tracker {kind!r}")  # unreachable: the config type allows only the kinds above

@@ -268,7 +268,8 @@ def train(cfg: TrainConfig, resume: bool = False, tracker: Tracker | None = None
     run = Run(cfg, env, start_step, stream.manifest)
     run.run_dir.mkdir(parents=True, exist_ok=True)
     if tracker is None or not env.is_main:
-        tracker = make_tracker(cfg.log.tracker, run.run_dir / ckpt.run_paths().tracking, env.rank)
+        tracker = make_tracker(cfg.log.tracker, run.run_dir / ckpt.run_paths().tracking, env.rank,
+                               experiment=cfg.log.experiment, run_name=f"stage{cfg.stage}")  # fmt: skip
     tracker.log_params(cfg.model_dump(mode="json"))
     try:
         if parts is None:  # CHAMP's weights are what stage 0 produces: export them as this stage's model
