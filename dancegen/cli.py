@@ -34,6 +34,7 @@ def _mount_subcommands() -> None:
     """Sub-apps that live beside the library code they drive (each module imports its heavy deps lazily)."""
     from dancegen.infer.commands import generate_command
     from dancegen.k8s.commands import k8s_app
+    from dancegen.serving.commands import client_app, serve_app
     from dancegen.tracking.commands import registry_app, stack_app
     from dancegen.train.commands import train_command
 
@@ -42,6 +43,8 @@ def _mount_subcommands() -> None:
     )
     app.command("generate", help="Music + reference photo → dance video (mp4 with the music).")(generate_command)
     app.add_typer(k8s_app, name="k8s", help="Training as Kubeflow PyTorchJobs: render, submit, wait, logs, cancel.")
+    app.add_typer(serve_app, name="serve", help="Triton: export a model repository, start/stop/status the server.")
+    app.add_typer(client_app, name="client", help="Call a running Triton server (generate a dance video).")
     app.add_typer(stack_app, name="stack", help="Local SeaweedFS S3 + MLflow servers on 127.0.0.1: up, down, status.")
     app.add_typer(registry_app, name="registry", help="MLflow model registry: list versions, gated promotion.")
 
