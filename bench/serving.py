@@ -212,10 +212,15 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=60, help="interleaved served/in-process calls per size")
     args = parser.parse_args()
 
+    with contextlib.redirect_stdout(sys.stderr):  # deepspeed announces its CPU accelerator on stdout
+        report = measure(args)
+    print(json.dumps(report, indent=2))
+
+
+def measure(args: argparse.Namespace) -> dict:
     import torch
 
-    with contextlib.redirect_stdout(sys.stderr):  # deepspeed announces its CPU accelerator on stdout at import
-        from dancegen.models import DanceModel, M2PEnc
+    from dancegen.models import DanceModel, M2PEnc
 
     torch.set_num_threads(1)
     work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
@@ -272,7 +277,7 @@ def main() -> None:
         "server_overhead wall_p50_ms (frame) <= 1.5": frame_overhead["wall_p50_ms"] <= 1.5,
         "load_run failed == 0": report["load_run"]["failed"] == 0,
     }
-    print(json.dumps(report, indent=2))
+    return report
 
 
 if __name__ == "__main__":

@@ -129,7 +129,8 @@ class DanceClient:
                 if _is_unavailable(exc) and attempt < self.retries:
                     time.sleep(delay)
                     delay *= 2
-                    self.close()  # a fresh connection for the next attempt
+                    if self.protocol == "http":
+                        self.close()  # a fresh connection pool; a gRPC channel reconnects by itself
                     continue
                 if _is_unavailable(exc):
                     raise ServingError(

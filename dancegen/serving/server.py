@@ -3,7 +3,8 @@
 ``nvidia-pytriton`` ships ``tritonserver`` (2.51), its shared libraries (``nvidia_pytriton.libs``) and Python
 backend stubs per Python version. :func:`triton_runtime` assembles, once, a runtime directory in the cache:
 the server files plus the stub matching this interpreter in ``backends/python/``. The server then runs
-(RECIPES.md) with ``LD_LIBRARY_PATH=<nvidia_pytriton.libs>:<python LIBDIR>``, this venv's ``bin`` first on
+(RECIPES.md) with ``LD_LIBRARY_PATH=<nvidia_pytriton.libs>:<python LIBDIR>`` (LIBDIR only when it is not a
+system library directory: a pyenv build's libpython), this venv's ``bin`` first on
 ``PATH`` (the stub takes its site-packages from the ``python3`` it finds there) and the directory holding
 the ``dancegen`` package on ``PYTHONPATH``, so each ``model.py`` can import dancegen.
 
@@ -35,6 +36,8 @@ from dancegen.serving.errors import ServingError
 
 PROCESS_NAME = "tritonserver"
 EXIT_TIMEOUT_SECONDS = 10  # how long tritonserver waits for in-flight requests when stopped
+SHM_GROWTH_BYTES = 16 * 2**20  # Python backend shared memory grows in these steps (audio in, mp4 out)
+_SYSTEM_LIBDIRS = {"/lib", "/usr/lib", "/lib64", "/usr/lib64", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu"}
 
 
 def _pytriton_root() -> Path:
@@ -76,6 +79,8 @@ def server_environment() -> dict[str, str]:
     """LD_LIBRARY_PATH, PATH and PYTHONPATH for the server and its Python backend stubs."""
     libs = Path(_pytriton_root()).parent / "nvidia_pytriton.libs"
     libdir = sysconfig.get_config_var("LIBDIR") or ""
+    if libdir in _SYSTEM_LIBDIRS:  # found anyway; listing it would also swap torch's bundled libgomp for the system's
+        libdir = ""
     package_parent = str(Path(dancegen.__file__).resolve().parents[1])
 
     def prepend(*entries: str, existing: str | None) -> str:
@@ -178,6 +183,7 @@ class TritonServer:
             f"--exit-timeout-secs={EXIT_TIMEOUT_SECONDS}",
             # stubs of concurrent servers must not share shared-memory region names
             f"--backend-config=python,shm-region-prefix-name=dancegen{self.grpc_port}_",
+            f"--backend-config=python,shm-growth-byte-size={SHM_GROWTH_BYTES}",
             "--log-verbose=0",
         ]
 
