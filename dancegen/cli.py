@@ -32,6 +32,7 @@ app.add_typer(sdgpip_app, name="sdgpip")
 
 def _mount_subcommands() -> None:
     """Sub-apps that live beside the library code they drive (each module imports its heavy deps lazily)."""
+    from dancegen.evaluation.commands import ablate_command, evaluate_command
     from dancegen.infer.commands import generate_command
     from dancegen.k8s.commands import k8s_app
     from dancegen.serving.commands import client_app, serve_app
@@ -42,6 +43,12 @@ def _mount_subcommands() -> None:
         train_command
     )
     app.command("generate", help="Music + reference photo → dance video (mp4 with the music).")(generate_command)
+    app.command("evaluate", help="Score generated clips against real ones; metrics JSON + HTML report.")(
+        evaluate_command
+    )
+    app.command("ablate", help="Train and evaluate the paper's ablations (tables 1-3) on the synthetic test split.")(
+        ablate_command
+    )
     app.add_typer(k8s_app, name="k8s", help="Training as Kubeflow PyTorchJobs: render, submit, wait, logs, cancel.")
     app.add_typer(serve_app, name="serve", help="Triton: export a model repository, start/stop/status the server.")
     app.add_typer(client_app, name="client", help="Call a running Triton server (generate a dance video).")
