@@ -35,6 +35,7 @@ def _mount_subcommands() -> None:
     from dancegen.evaluation.commands import ablate_command, evaluate_command
     from dancegen.infer.commands import generate_command
     from dancegen.k8s.commands import k8s_app
+    from dancegen.lifecycle.commands import pipeline_app
     from dancegen.serving.commands import client_app, serve_app
     from dancegen.tracking.commands import registry_app, stack_app
     from dancegen.train.commands import train_command
@@ -48,6 +49,9 @@ def _mount_subcommands() -> None:
     )
     app.command("ablate", help="Train and evaluate the paper's ablations (tables 1-3) on the synthetic test split.")(
         ablate_command
+    )
+    app.add_typer(
+        pipeline_app, name="pipeline", help="The lifecycle as Kubeflow pipelines: compile, run --local, submit."
     )
     app.add_typer(k8s_app, name="k8s", help="Training as Kubeflow PyTorchJobs: render, submit, wait, logs, cancel.")
     app.add_typer(serve_app, name="serve", help="Triton: export a model repository, start/stop/status the server.")

@@ -239,10 +239,17 @@ def evaluate_model_on_split(
 
 
 def benchmark_report(
-    model_dir: str | os.PathLike, data: str | os.PathLike, out: str | os.PathLike, split: str = "test", **kwargs
+    model_dir: str | os.PathLike,
+    data: str | os.PathLike,
+    out: str | os.PathLike,
+    split: str = "test",
+    inline_videos: bool = False,
+    **kwargs,
 ) -> tuple[ModelResult, Path, Path]:
-    """:func:`evaluate_model_on_split` plus ``<out>/metrics.json`` and ``<out>/report.html`` for that one model."""
+    """:func:`evaluate_model_on_split` plus ``<out>/metrics.json`` and ``<out>/report.html`` for that one model
+    (``inline_videos``: the page embeds its videos and stands alone)."""
     result = evaluate_model_on_split(model_dir, data, split, out=out, **kwargs)
     settings = {"model": str(model_dir), "dataset": str(data), "split": split}
-    metrics_path, html_path = write_report(out, f"dancegen evaluation: {result.name}", [result], settings)
+    title = f"dancegen evaluation: {result.name}"
+    metrics_path, html_path = write_report(out, title, [result], settings, inline_videos=inline_videos)
     return result, metrics_path, html_path

@@ -1,7 +1,8 @@
 """HTML rendering of an evaluation report (:mod:`.report`): one self-contained page, inline CSS, no scripts.
 
 "n/a" cells carry their reason as a tooltip (``title``) and a numbered footnote under the table; plots are
-embedded as PNG data URIs; side-by-side videos are linked files beside the page.
+embedded as PNG data URIs; side-by-side videos are linked files beside the page, or embedded as MP4 data URIs
+(``videos``) when the page must stand alone (the pipeline's HTML artifact).
 """
 
 from __future__ import annotations
@@ -105,16 +106,21 @@ def _metric_details(model: dict[str, Any]) -> str:
     )
 
 
-def _clips(model: dict[str, Any], pngs: dict[str, bytes]) -> str:
+def _video(path: str | None, videos: dict[str, bytes]) -> str:
+    if not path:
+        return ""
+    if path in videos:
+        data = base64.b64encode(videos[path]).decode()
+        return f'<br><video controls src="data:video/mp4;base64,{data}"></video><br>ground truth | generated'
+    return f' · <a href="{html.escape(path)}">ground truth | generated (mp4 with the music)</a>'
+
+
+def _clips(model: dict[str, Any], pngs: dict[str, bytes], videos: dict[str, bytes]) -> str:
     parts = []
     for clip in model["clips"]:
         image = base64.b64encode(pngs[clip["plot"]]).decode() if clip["plot"] in pngs else ""
         img = f'<img alt="beat alignment of {html.escape(clip["name"])}" src="data:image/png;base64,{image}">'
-        link = (
-            f' · <a href="{html.escape(clip["video"])}">ground truth | generated (mp4 with the music)</a>'
-            if clip["video"]
-            else ""
-        )
+        link = _video(clip["video"], videos)
         notes = "".join(f"<br>{html.escape(note)}" for note in clip["notes"])
         parts.append(
             f"<figure>{img}<figcaption>{html.escape(model['name'])} · {html.escape(clip['name'])}{link}{notes}"
@@ -123,8 +129,9 @@ def _clips(model: dict[str, Any], pngs: dict[str, bytes]) -> str:
     return "".join(parts)
 
 
-def render_report(payload: dict[str, Any], pngs: dict[str, bytes]) -> str:
-    """The whole page for a ``metrics.json`` payload; ``pngs`` maps each clip's plot path to its PNG bytes."""
+def render_report(payload: dict[str, Any], pngs: dict[str, bytes], videos: dict[str, bytes] | None = None) -> str:
+    """The whole page for a ``metrics.json`` payload; ``pngs`` maps each clip's plot path to its PNG bytes,
+    ``videos`` each side-by-side video path to its MP4 bytes when they are embedded (default: linked)."""
     title = html.escape(payload["title"])
     body = [f"<h1>{title}</h1>", f'<dl class="settings">{_definitions(payload["settings"])}</dl>']
     if payload["conclusions"]:
@@ -134,7 +141,7 @@ def render_report(payload: dict[str, Any], pngs: dict[str, bytes]) -> str:
     body += [render_table(payload["tables"][name]) for name in ("table1", "table2", "table3")]
     body.append("<h2>Metric details</h2>")
     body += [_metric_details(model) for model in payload["models"]]
-    clips = [_clips(model, pngs) for model in payload["models"] if model["clips"]]
+    clips = [_clips(model, pngs, videos or {}) for model in payload["models"] if model["clips"]]
     if clips:
         body.append(
             "<h2>Beat alignment per clip</h2><p>Mean joint speed of the ground truth (top) and the generated "

@@ -218,8 +218,12 @@ def write_report(
     models: Sequence[ModelResult],
     settings: dict[str, Any],
     conclusions: Sequence[str] = (),
+    inline_videos: bool = False,
 ) -> tuple[Path, Path]:
-    """Write ``metrics.json`` and ``report.html`` into ``out_dir``; return their paths."""
+    """Write ``metrics.json`` and ``report.html`` into ``out_dir``; return their paths.
+
+    inline_videos: embed the side-by-side videos in the page (a single self-contained file) instead of linking.
+    """
     from dancegen.evaluation.html import render_report
 
     out_dir = Path(out_dir)
@@ -228,5 +232,7 @@ def write_report(
     metrics_path, html_path = out_dir / "metrics.json", out_dir / "report.html"
     text = json.dumps(payload, indent=2, allow_nan=False, default=str)
     atomic_write_bytes(metrics_path, text.encode())
-    atomic_write_bytes(html_path, render_report(payload, {c.plot: c.png for m in models for c in m.clips}).encode())
+    pngs = {c.plot: c.png for m in models for c in m.clips}
+    videos = {c.video: (out_dir / c.video).read_bytes() for m in models for c in m.clips if c.video and inline_videos}
+    atomic_write_bytes(html_path, render_report(payload, pngs, videos).encode())
     return metrics_path, html_path
