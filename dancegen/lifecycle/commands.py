@@ -54,13 +54,14 @@ def run_command(
     root: Annotated[Path, typer.Option(help="Directory for outputs, the task cache and resumable work.")] = Path(
         "pipeline-runs"
     ),
+    verbose: Annotated[bool, typer.Option(help="Also print each step's executor input (JSON).")] = False,
 ) -> None:
     """Run a pipeline on this machine, each step as a subprocess; a rerun reuses finished steps."""
     if not local:
         raise PipelineError("`dancegen pipeline run` runs here only: add --local (a cluster: `submit --host URL`)")
     from dancegen.lifecycle.runner import run_local
 
-    outputs = run_local(pipeline, param, root)
+    outputs = run_local(pipeline, param, root, verbose=verbose)
     for key, value in outputs.items():
         typer.echo(f"{key}: {value}")
     typer.echo(f"artifacts: {root.resolve() / 'outputs'}")

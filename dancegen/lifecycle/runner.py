@@ -15,8 +15,10 @@ to the pipeline parameter's declared type; an unknown key or a bad value is a on
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import io
 import re
 import sys
 import tempfile
@@ -143,12 +145,46 @@ def check_tracking_server(tracking_uri: str) -> None:
     require_tracking_server(tracking_uri or resolve_endpoints().tracking_uri, attempts=2)
 
 
-def run_local(name: str, params: list[str] | None = None, root: str | Path = "pipeline-runs") -> dict[str, Any]:
+class ExecutorLogFilter(io.TextIOBase):
+    """A stdout wrapper that drops kfp.local's dumps of each step's executor input (a JSON document per step)
+    and its component-loading chatter, keeping the steps' own logs and the task summaries."""
+
+    _CHATTER = ("Looking for component", "Loading KFP component", "Wrote executor output file")
+
+    def __init__(self, target) -> None:
+        self.target, self._pending, self._in_json = target, "", False
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            if self._keep(line):
+                self.target.write(line + "\n")
+        self.target.flush()
+        return len(text)
+
+    def _keep(self, line: str) -> bool:
+        stripped = line.strip()
+        if "Got executor_input:" in line:
+            self._in_json = True
+            return False
+        if self._in_json and (not stripped or stripped[0] in '{}[]"'):
+            return False
+        self._in_json = False
+        return not any(marker in line for marker in self._CHATTER)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
+def run_local(
+    name: str, params: list[str] | None = None, root: str | Path = "pipeline-runs", verbose: bool = False
+) -> dict[str, Any]:
     """Run pipeline ``name`` here with ``kfp.local`` (each step a subprocess of this Python); return its outputs.
 
     ``root`` holds ``outputs/`` (the artifacts of every run), ``cache/`` (kfp.local's task cache: a rerun
     with the same parameters reuses every finished step) and ``work/`` (the default ``work_root``, where an
-    unfinished SDGPip or training step resumes).
+    unfinished SDGPip or training step resumes). ``verbose`` keeps kfp.local's executor-input dumps.
     """
     from kfp import local
 
@@ -172,7 +208,8 @@ def run_local(name: str, params: list[str] | None = None, root: str | Path = "pi
         warnings.filterwarnings("ignore", message=".*non-Python base image.*")  # the package image runs Python
         warnings.filterwarnings("ignore", message=".*have no effect in the current local runner.*")  # resources
         try:
-            task = pipeline(**arguments)
+            with contextlib.redirect_stdout(sys.stdout if verbose else ExecutorLogFilter(sys.stdout)):
+                task = pipeline(**arguments)
         except RuntimeError as exc:
             message = " ".join(_ANSI.sub("", str(exc)).split())
             raise PipelineError(f"{message} (its log is above; a rerun reuses the finished steps in {base})") from None

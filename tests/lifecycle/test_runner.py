@@ -77,3 +77,19 @@ def test_local_run_checks_the_tracking_server_before_any_step(tmp_path, monkeypa
 def test_local_run_rejects_unknown_params(tmp_path, capsys):
     code, _, err = run_cli(["run", "--local", "--root", str(tmp_path), "--param", "stages=4"], capsys)
     assert code == 2 and "--param stages: dancegen-training has no such parameter" in err
+
+
+def test_executor_input_dumps_are_dropped_and_step_logs_kept():
+    import io
+
+    from dancegen.lifecycle.runner import ExecutorLogFilter
+
+    sink = io.StringIO()
+    stream = ExecutorLogFilter(sink)
+    stream.write("    [KFP Executor 1 INFO]: Looking for component `x`\n")
+    stream.write("    [KFP Executor 1 INFO]: Got executor_input:\n")
+    stream.write('    {\n        "inputs": {\n            "a": 1\n        }\n    }\n')
+    stream.write("    stage 0: step 3/10 loss 0.41\n08:00 - INFO - Task 'x' finished")
+    assert sink.getvalue() == "    stage 0: step 3/10 loss 0.41\n"
+    stream.write(" with status SUCCESS\n")
+    assert sink.getvalue().endswith("Task 'x' finished with status SUCCESS\n")
