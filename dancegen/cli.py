@@ -6,13 +6,12 @@ with code 2. Heavy imports happen inside the commands so that ``dancegen --help`
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dancegen.errors import DancegenError
+from dancegen.console import run_app
 
 app = typer.Typer(
     name="dancegen",
@@ -138,14 +137,7 @@ _mount_subcommands()
 
 def main() -> None:
     """Console entry point: run the app, turning user errors into one line and exit code 2."""
-    try:
-        app()
-    except DancegenError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    run_app(app)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,12 @@ as ``python -m dancegen.lifecycle …`` (same commands).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dancegen.errors import DancegenError
+from dancegen.console import run_app
 from dancegen.lifecycle.errors import PipelineError
 
 pipeline_app = typer.Typer(
@@ -84,11 +83,4 @@ def submit_command(
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m dancegen.lifecycle``: the pipeline commands, user errors → ``error: …`` and exit code 2."""
-    try:
-        pipeline_app(args=argv, prog_name="dancegen pipeline", standalone_mode=True)
-    except DancegenError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    run_app(pipeline_app, argv, "dancegen pipeline")

@@ -46,13 +46,17 @@ class ReferenceBank:
         return len(self.states)
 
 
-class ReferenceWriteProcessor:
-    """On the reference U-Net's ``attn1``: store the input tokens (B, L, C) in the bank, then self-attend."""
+class _ReferenceProcessor:
+    """An attention processor bound to one layer's slot (``name``) of a :class:`ReferenceBank`."""
 
     def __init__(self, bank: ReferenceBank, name: str):
         self.bank = bank
         self.name = name
         self.attention = AttnProcessor2_0()
+
+
+class ReferenceWriteProcessor(_ReferenceProcessor):
+    """On the reference U-Net's ``attn1``: store the input tokens (B, L, C) in the bank, then self-attend."""
 
     def __call__(
         self,
@@ -66,17 +70,12 @@ class ReferenceWriteProcessor:
         return self.attention(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
 
 
-class ReferenceReadProcessor:
+class ReferenceReadProcessor(_ReferenceProcessor):
     """On the denoiser's spatial ``attn1``: keys/values = own tokens ⊕ the reference tokens of that layer.
 
     The denoiser's tokens are (B·F, L, C) with the F frames of a clip consecutive; the bank holds (B, L, C)
     and is repeated F times, so all frames see their own clip's reference.
     """
-
-    def __init__(self, bank: ReferenceBank, name: str):
-        self.bank = bank
-        self.name = name
-        self.attention = AttnProcessor2_0()
 
     def __call__(
         self,

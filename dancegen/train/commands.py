@@ -17,7 +17,8 @@ from typing import Annotated
 
 import typer
 
-from dancegen.errors import ConfigError, DancegenError
+from dancegen.console import run_app
+from dancegen.errors import ConfigError
 
 
 def train_command(
@@ -86,11 +87,4 @@ def main(argv: list[str] | None = None) -> None:
     """``python -m dancegen.train``: run :func:`train_command`, user errors → ``error: …`` and exit code 2."""
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
     app.command()(train_command)
-    try:
-        app(args=argv, prog_name="dancegen train")
-    except DancegenError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    run_app(app, argv, "dancegen train")
