@@ -21,10 +21,12 @@ from dancegen.render.skeleton import (
     KEYPOINT_NAMES,
     LIMBS,
     OPENPOSE18,
+    SKELETON_PALETTE,
     SKELETON_POINTS,
     draw_skeleton,
     resolve_joint_set,
 )
+from dancegen.render.streams import STREAM_FORMATS, GuidanceStreams
 
 __all__ = [
     "FACE_LANDMARKS",
@@ -36,13 +38,16 @@ __all__ = [
     "OPENPOSE18",
     "PATTERNS",
     "SEMANTIC_COLORS",
+    "SKELETON_PALETTE",
     "SKELETON_POINTS",
+    "STREAM_FORMATS",
     "Appearance",
     "BodyMesh",
     "BodyRasterizer",
     "CameraConfig",
     "GuidanceMaps",
     "GuidanceRenderer",
+    "GuidanceStreams",
     "RenderError",
     "colorize_semantic",
     "depth_image",

@@ -42,15 +42,27 @@ def depth_image(depth: np.ndarray) -> np.ndarray:
     single = depth.ndim == 2
     frames = depth[None] if single else depth
     out = np.zeros((*frames.shape, 3), np.uint8)
+    grey = np.empty(frames.shape[1:], np.uint8)
     for frame, image in zip(frames, out, strict=True):
-        fg = (frame > 0).view(np.uint8)
-        if not fg.any():
-            continue
-        near, far = cv2.minMaxLoc(frame, mask=fg)[:2]
-        scale = -200.0 / max(far - near, 1e-6)
-        grey = cv2.convertScaleAbs(frame, alpha=scale, beta=255.0 - scale * near)  # rounds and saturates
-        cv2.cvtColor(grey * fg, cv2.COLOR_GRAY2RGB, dst=image)
+        if depth_grey(frame, out=grey):
+            cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB, dst=image)
     return out[0] if single else out
+
+
+def depth_grey(frame: np.ndarray, out: np.ndarray) -> bool:
+    """One (H, W) float32 depth frame → ``out`` (H, W) uint8, the grey level of :func:`depth_image`.
+
+    Returns whether the frame has any foreground (``out`` is all 0 when it has none).
+    """
+    fg = (frame > 0).view(np.uint8)
+    if not fg.any():
+        out[...] = 0
+        return False
+    near, far = cv2.minMaxLoc(frame, mask=fg)[:2]
+    scale = -200.0 / max(far - near, 1e-6)
+    cv2.convertScaleAbs(frame, dst=out, alpha=scale, beta=255.0 - scale * near)  # rounds and saturates
+    np.multiply(out, fg, out=out)
+    return True
 
 
 @functools.cache

@@ -2,7 +2,9 @@
 joint heatmaps and the textured-avatar target frame.
 
 Depth, normal, part labels and the avatar come from one OpenGL pass per frame (``rasterizer``); skeleton
-image and heatmaps are 2-D, drawn from the projected joints (``skeleton``, ``heatmaps``).
+image and heatmaps are 2-D, drawn from the projected joints (``skeleton``, ``heatmaps``). ``render`` gives
+the maps as arrays (float depth and normals); ``render_streams`` gives their 8-bit images as encoder-ready
+video for SDGPip (``streams``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dancegen.render.context import RenderError
 from dancegen.render.heatmaps import joint_heatmaps
 from dancegen.render.rasterizer import BodyRasterizer
 from dancegen.render.skeleton import SKELETON_POINTS, draw_skeleton, keypoint_indices, resolve_joint_set
+from dancegen.render.streams import GuidanceStreams, depth_to_yuv444, labels_to_yuv444, rgba_to_yuv420
 
 NUM_JOINTS = 24
 
@@ -114,7 +117,16 @@ class GuidanceRenderer:
         self._heatmap_ids = keypoint_indices(self.joint_names)
         self._skeleton_ids = keypoint_indices(SKELETON_POINTS)
         self._landmark_ids = self.mesh.landmark_ids()
-        self.rasterizer = BodyRasterizer(self.mesh, self.size, self.camera)
+
+    @functools.cached_property
+    def rasterizer(self) -> BodyRasterizer:
+        """The GL rasteriser of :meth:`render` (float depth and normals), made on first use."""
+        return BodyRasterizer(self.mesh, self.size, self.camera)
+
+    @functools.cached_property
+    def stream_rasterizer(self) -> BodyRasterizer:
+        """The GL rasteriser of :meth:`render_streams` (the normal image as YUV planes), made on first use."""
+        return BodyRasterizer(self.mesh, self.size, self.camera, normals="yuv")
 
     def keypoints3d(self, vertices: np.ndarray, joints: np.ndarray) -> np.ndarray:
         """(N, V, 3) vertices + (N, 24, 3) joints → (N, 29, 3) world positions of ``KEYPOINT_NAMES``."""
@@ -144,11 +156,8 @@ class GuidanceRenderer:
         reusing them saves the page faults of ~4.5 MB of fresh memory per 512² frame. The result then shares
         their memory (its arrays are the first N frames of ``out``'s).
         """
-        vertices = np.asarray(posed.vertices, np.float32)
-        joints = np.asarray(posed.joints, np.float32)
+        vertices, joints = self._posed_arrays(posed)
         n = len(vertices)
-        if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3) or len(joints) != n:
-            raise RenderError(f"joints must be (N, 24, 3) = ({n}, 24, 3) to match the vertices, got {joints.shape}")
         if out is None:
             out = self.allocate(n)
         elif len(out) < n or out.heatmaps.shape[1:] != (len(self.joint_names), self.heatmap_size, self.heatmap_size):
@@ -159,17 +168,65 @@ class GuidanceRenderer:
         self.rasterizer.render_sequence(vertices, appearance, out=raster)
         np.greater(maps.semantic, 0, out=maps.mask)
 
-        keypoints = self.keypoints3d(vertices, joints)  # (N, 29, 3)
-        points2d = self.camera.project(keypoints, self.size)  # (N, 29, 2)
+        points2d, visible2d = self._project(vertices, joints)
         maps.joints2d[...] = points2d[:, :NUM_JOINTS]
         maps.keypoints2d[...] = points2d[:, self._skeleton_ids]
-        behind = self.camera.depth(keypoints) <= self.camera.near  # (N, 29)
-        visible2d = np.where(behind[..., None], np.nan, points2d)
         draw_skeleton(visible2d[:, self._skeleton_ids], self.size, out=maps.skeleton)
-        joint_heatmaps(
-            visible2d[:, self._heatmap_ids], self.size, self.heatmap_size, self.heatmap_sigma, out=maps.heatmaps
-        )
+        self._heatmaps(visible2d, out=maps.heatmaps)
         return maps
+
+    def allocate_streams(self, frames: int) -> GuidanceStreams:
+        """Empty streams for ``frames`` frames, to pass as ``out`` to :meth:`render_streams` again and again."""
+        return GuidanceStreams.allocate(frames, self.size, len(self.joint_names), self.heatmap_size)
+
+    def render_streams(self, posed, appearance: Appearance, out: GuidanceStreams | None = None) -> GuidanceStreams:
+        """The images of :meth:`GuidanceMaps.images` as encoder-ready video, plus heatmaps and 2-D joints.
+
+        Made without float images (see ``dancegen.render.streams``); ``out`` as in :meth:`render`: streams
+        from :meth:`allocate_streams` with room for N frames, overwritten; the result shares their memory.
+        """
+        vertices, joints = self._posed_arrays(posed)
+        n = len(vertices)
+        if out is None:
+            out = self.allocate_streams(n)
+        elif len(out) < n or out.heatmaps.shape[1:] != (len(self.joint_names), self.heatmap_size, self.heatmap_size):
+            raise RenderError(f"out streams hold {len(out)} frames of another shape; use allocate_streams({n})")
+        out = out.head(n)
+        streams = out.streams
+        raster = {"depth": out.depth, "normal": streams["normal"].frames, "semantic": out.semantic, "rgb": out.rgba}
+        self.stream_rasterizer.render_sequence(vertices, appearance, out=raster)
+        rgba_to_yuv420(out.rgba, out=streams["rgb"].frames)
+        depth_to_yuv444(out.depth, out=streams["depth"].frames)
+        labels_to_yuv444(out.semantic, "semantic", out=streams["semantic"].frames)
+
+        points2d, visible2d = self._project(vertices, joints)
+        out.joints2d[...] = points2d[:, :NUM_JOINTS]
+        draw_skeleton(visible2d[:, self._skeleton_ids], self.size, out=out.skeleton, labels=True)
+        labels_to_yuv444(out.skeleton, "skeleton", out=streams["skeleton"].frames)
+        heatmaps = self._heatmaps(visible2d, out=np.empty(out.heatmaps.shape, np.float16))
+        np.take(_float16_to_uint8_table(), heatmaps.view(np.uint16), out=out.heatmaps, mode="clip")
+        return out
+
+    def _posed_arrays(self, posed) -> tuple[np.ndarray, np.ndarray]:
+        """(N, V, 3) float32 vertices and (N, 24, 3) float32 joints of a posed body, checked."""
+        vertices = np.asarray(posed.vertices, np.float32)
+        joints = np.asarray(posed.joints, np.float32)
+        n = len(vertices)
+        if joints.ndim != 3 or joints.shape[1:] != (NUM_JOINTS, 3) or len(joints) != n:
+            raise RenderError(f"joints must be (N, 24, 3) = ({n}, 24, 3) to match the vertices, got {joints.shape}")
+        return vertices, joints
+
+    def _project(self, vertices: np.ndarray, joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, 29, 2) pixel positions of ``KEYPOINT_NAMES``, and the same with points behind the camera NaN."""
+        keypoints = self.keypoints3d(vertices, joints)  # (N, 29, 3)
+        points2d = self.camera.project(keypoints, self.size)  # (N, 29, 2)
+        behind = self.camera.depth(keypoints) <= self.camera.near  # (N, 29)
+        return points2d, np.where(behind[..., None], np.nan, points2d)
+
+    def _heatmaps(self, visible2d: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """(N, J, h, w) float16 heatmaps of the configured joints into ``out``."""
+        ids = self._heatmap_ids
+        return joint_heatmaps(visible2d[:, ids], self.size, self.heatmap_size, self.heatmap_sigma, out=out)
 
 
 _RENDERERS: dict[tuple, tuple[object, GuidanceRenderer]] = {}

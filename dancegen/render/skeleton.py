@@ -64,6 +64,9 @@ def _hue_colors(count: int) -> np.ndarray:
 
 LIMB_COLORS = _hue_colors(len(LIMBS))  # (19, 3)
 POINT_COLORS = _hue_colors(len(SKELETON_POINTS))  # (20, 3)
+# (40, 3) uint8 colours of the skeleton image's labels: 0 = background, 1 + k = limb k (drawn at 60 %
+# brightness), 1 + len(LIMBS) + k = joint dot k
+SKELETON_PALETTE = np.concatenate([np.zeros((1, 3), np.uint8), (LIMB_COLORS * 0.6).astype(np.uint8), POINT_COLORS])
 
 
 def keypoint_indices(names: Sequence[str]) -> np.ndarray:
@@ -90,20 +93,22 @@ def resolve_joint_set(joint_set: str | Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-def draw_skeleton(points2d: np.ndarray, size: int, out: np.ndarray | None = None) -> np.ndarray:
+def draw_skeleton(points2d: np.ndarray, size: int, out: np.ndarray | None = None, labels: bool = False) -> np.ndarray:
     """(N, 20, 2) pixel positions of SKELETON_POINTS → (N, size, size, 3) uint8 skeleton images.
 
-    Points that are not finite (e.g. behind the camera) are left out with their limbs. ``out``: an
-    (N, size, size, 3) uint8 array to draw into (it is cleared first).
+    Points that are not finite (e.g. behind the camera) are left out with their limbs. ``labels=True`` draws
+    the same image as (N, size, size) uint8 labels, the rows of ``SKELETON_PALETTE`` (colour = palette[label]
+    exactly, since nothing is anti-aliased). ``out``: an array of that shape to draw into (cleared first).
     """
     points2d = np.asarray(points2d, np.float64)
     if points2d.ndim != 3 or points2d.shape[1:] != (len(SKELETON_POINTS), 2):
         raise RenderError(f"skeleton points must be (N, {len(SKELETON_POINTS)}, 2), got {points2d.shape}")
     n = len(points2d)
+    shape = (n, size, size) if labels else (n, size, size, 3)
     if out is None:
-        out = np.zeros((n, size, size, 3), np.uint8)
-    elif out.shape != (n, size, size, 3) or out.dtype != np.uint8:
-        raise RenderError(f"out must be ({n}, {size}, {size}, 3) uint8, got {out.shape} {out.dtype}")
+        out = np.zeros(shape, np.uint8)
+    elif out.shape != shape or out.dtype != np.uint8:
+        raise RenderError(f"out must be {shape} uint8, got {out.shape} {out.dtype}")
     else:
         out[...] = 0
     scale = size / 512.0
@@ -115,15 +120,15 @@ def draw_skeleton(points2d: np.ndarray, size: int, out: np.ndarray | None = None
     fixed = np.where(np.isfinite(points2d), fixed, np.nan)
     where = {name: i for i, name in enumerate(SKELETON_POINTS)}
     limb_ends = [(where[a], where[b]) for a, b in LIMBS]
-    limb_colors = [tuple(int(c * 0.6) for c in color) for color in LIMB_COLORS]
-    point_colors = [tuple(int(c) for c in color) for color in POINT_COLORS]
+    values = range(len(SKELETON_PALETTE)) if labels else [tuple(int(c) for c in color) for color in SKELETON_PALETTE]
+    limb_values, point_values = values[1 : 1 + len(LIMBS)], values[1 + len(LIMBS) :]
     for frame, canvas in zip(fixed, out, strict=True):
         valid = np.isfinite(frame).all(axis=1)
         ints = np.nan_to_num(frame).astype(np.int64)
-        for (a, b), color in zip(limb_ends, limb_colors, strict=True):
+        for (a, b), value in zip(limb_ends, limb_values, strict=True):
             if valid[a] and valid[b]:
-                cv2.line(canvas, tuple(ints[a]), tuple(ints[b]), color, width, cv2.LINE_8, shift)
-        for k, color in enumerate(point_colors):
+                cv2.line(canvas, tuple(ints[a]), tuple(ints[b]), value, width, cv2.LINE_8, shift)
+        for k, value in enumerate(point_values):
             if valid[k]:
-                cv2.circle(canvas, tuple(ints[k]), radius << shift, color, -1, cv2.LINE_8, shift)
+                cv2.circle(canvas, tuple(ints[k]), radius << shift, value, -1, cv2.LINE_8, shift)
     return out

@@ -100,16 +100,20 @@ def _body_and_renderer(cfg: SDGPipConfig):
 
 
 def _render_buffers(renderer, frames: int):
-    """Reusable output maps for ``frames`` frames (fresh 512² maps cost ~4.5 MB of page faults per frame)."""
+    """Reusable output streams for ``frames`` frames (fresh 512² buffers cost ~6 MB of page faults per frame)."""
     key = (id(renderer), frames)
     if key not in _BUFFERS:
         _BUFFERS.clear()
-        _BUFFERS[key] = renderer.allocate(frames)
+        _BUFFERS[key] = renderer.allocate_streams(frames)
     return _BUFFERS[key]
 
 
 def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
-    """Compute one clip's sample (all arrays) from its plan."""
+    """Compute one clip's sample from its plan: arrays, and the map streams as encoder-ready video.
+
+    The map streams, heatmaps and 2-D joints share this process's render buffers: they are valid until the
+    next ``make_clip`` call here (encode them first, as ``generate`` does; copy them to keep them).
+    """
     from dancegen.body import pose_body
 
     track = _track_data(clip.track, cfg)
@@ -121,8 +125,8 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
     ref_frame = int(rng.integers(0, len(motion)))
     frame_ids = np.r_[np.arange(lo, hi), ref_frame]
     posed = pose_body(body, motion.subset(frame_ids))
-    maps = renderer.render(posed, track.appearance, out=_render_buffers(renderer, len(frame_ids)))
-    images = maps.images()  # name -> (F+1, H, W, 3) uint8
+    rendered = renderer.render_streams(posed, track.appearance, out=_render_buffers(renderer, len(frame_ids)))
+    streams = rendered.head(clip.frames)  # the clip's frames; the last rendered frame is the reference
     a0 = int(round(lo / cfg.fps * track.sample_rate))
     a1 = a0 + int(round(clip.frames / cfg.fps * track.sample_rate))
     beats = track.beat_times * cfg.fps - lo
@@ -151,8 +155,8 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
         features=track.features[lo:hi],
         poses=motion.poses[lo:hi],
         trans=motion.trans[lo:hi],
-        joints2d=maps.joints2d[:-1].copy(),  # copies: the render buffers are reused by the next clip
-        heatmaps=maps.heatmaps_uint8[:-1],
-        maps={name: video[:-1].copy() for name, video in images.items()},
-        reference=images["rgb"][-1].copy(),
+        joints2d=streams.joints2d,
+        heatmaps=streams.heatmaps,
+        maps=dict(streams.streams),
+        reference=rendered.rgba[-1, ..., :3].copy(),
     )

@@ -4,17 +4,25 @@ Resumable: a shard counts as finished when its tar and its ``.json`` sidecar (ch
 are both present and agree; finished shards are skipped. Shards are built in a local temporary file
 and moved (local) or uploaded (S3) in one step, and the sidecar is written after the shard, so a
 killed run loses at most the shard in progress and never leaves a partial shard looking complete.
+
+Throughput: one clip is CPU-bound work in one process (render, colour tables, x264 on one thread), so
+``workers`` processes each run torch, OpenCV and llvmpipe single-threaded — their thread pools only add
+spin-waits when every core already has a worker (posing took 1.7–2× the CPU with torch's 2 threads). The
+worker pool outlives a run: each worker keeps its GL context, body model and renderer for the next one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tqdm import tqdm
@@ -29,10 +37,15 @@ from dancegen.storage import Location
 MANIFEST = "manifest.json"
 
 
-def _encoded_clip(args: tuple[ClipPlan, SDGPipConfig]) -> tuple[str, dict[str, bytes]]:
-    clip, cfg = args
+def _encoded_clip(clip: ClipPlan, cfg: SDGPipConfig) -> tuple[str, dict[str, bytes]]:
     sample = make_clip(clip, cfg)
     return clip.key, encode_sample(sample, cfg.fps, crf=cfg.crf)
+
+
+def _encoded_clips(args: tuple[tuple[ClipPlan, ...], SDGPipConfig]) -> list[tuple[str, dict[str, bytes]]]:
+    """A worker job: clips of one track (its music features, motion and look are computed once)."""
+    clips, cfg = args
+    return [_encoded_clip(clip, cfg) for clip in clips]
 
 
 def _sidecar_ok(out: Location, shard: ShardPlan) -> dict | None:
@@ -53,16 +66,69 @@ def _sidecar_ok(out: Location, shard: ShardPlan) -> dict | None:
     return record
 
 
+def _set_threads(torch_threads: int, cv2_threads: int) -> tuple[int, int]:
+    """Set torch's and OpenCV's thread counts; return the previous ones."""
+    import cv2
+    import torch
+
+    before = torch.get_num_threads(), cv2.getNumThreads()
+    torch.set_num_threads(torch_threads)
+    cv2.setNumThreads(cv2_threads)
+    return before
+
+
+@contextlib.contextmanager
+def _single_threaded() -> Iterator[None]:
+    """torch and OpenCV on one thread for the duration (restored after: in-process runs share the caller)."""
+    before = _set_threads(1, 1)
+    try:
+        yield
+    finally:
+        _set_threads(*before)
+
+
+def _init_worker() -> None:
+    """A pool worker: single-threaded libraries for its whole life."""
+    os.environ["LP_NUM_THREADS"] = "0"  # llvmpipe rasterises on the calling thread (read when GL starts)
+    _set_threads(1, 1)
+
+
+_POOL: dict[int, ProcessPoolExecutor] = {}
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """The process's pool of ``workers`` SDGPip workers, kept between runs (the last size only).
+
+    spawn, not fork: every worker makes its own EGL context; fork would share the parent's GL state.
+    """
+    if workers not in _POOL:
+        for pool in _POOL.values():
+            pool.shutdown(cancel_futures=True)
+        _POOL.clear()
+        context = multiprocessing.get_context("spawn")
+        _POOL[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker)
+    return _POOL[workers]
+
+
 def _clip_stream(todo: list[ShardPlan], cfg: SDGPipConfig) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """Encoded clips of the shards still to do, in plan order, computed by ``cfg.workers`` processes."""
-    jobs = [(clip, cfg) for shard in todo for clip in shard.clips]
-    if cfg.workers <= 1 or len(jobs) <= 1:
-        yield from map(_encoded_clip, jobs)
+    """Encoded clips of the shards still to do, in plan order, computed by ``cfg.workers`` processes.
+
+    Workers take one track at a time: handing a track's clips to different workers would make each of them
+    compute the track's features and motion again.
+    """
+    clips = [clip for shard in todo for clip in shard.clips]
+    if cfg.workers <= 1 or len(clips) <= 1:
+        with _single_threaded():
+            for clip in clips:
+                yield _encoded_clip(clip, cfg)
         return
-    # spawn: every worker makes its own EGL context; fork would share the parent's GL state
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=cfg.workers, mp_context=context) as pool:
-        yield from pool.map(_encoded_clip, jobs, chunksize=1)
+    jobs = [(tuple(group), cfg) for _, group in itertools.groupby(clips, key=lambda clip: clip.track.track_id)]
+    try:
+        for encoded in _worker_pool(cfg.workers).map(_encoded_clips, jobs):
+            yield from encoded
+    except BrokenProcessPool:
+        _POOL.pop(cfg.workers, None)  # a worker died (killed, out of memory): the next run starts a new pool
+        raise
 
 
 def run_sdgpip(cfg: SDGPipConfig, stop_after_shards: int | None = None) -> dict:

@@ -30,9 +30,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dancegen.video import decode_mp4, encode_mp4
+from dancegen.video import PlanarVideo, decode_mp4, encode_mp4
 
 MAP_STREAMS = ("rgb", "depth", "normal", "semantic", "skeleton")
+# yuv444p keeps the thin coloured limbs and part boundaries of the guidance maps crisp
+PIX_FMTS = {name: "yuv420p" if name == "rgb" else "yuv444p" for name in MAP_STREAMS}
 FORMAT_VERSION = 1
 
 
@@ -49,7 +51,8 @@ class ClipSample:
     trans: np.ndarray  # (F, 3) float32
     joints2d: np.ndarray  # (F, 24, 2) float32
     heatmaps: np.ndarray  # (F, J, h, w) uint8
-    maps: dict[str, np.ndarray] = field(default_factory=dict)  # stream -> (F, H, W, 3) uint8
+    maps: dict[str, np.ndarray | PlanarVideo] = field(default_factory=dict)  # stream -> (F, H, W, 3) uint8 RGB
+    # (or, to encode, already in the stream's PIX_FMTS layout; decoding always gives RGB)
     reference: np.ndarray | None = None  # (H, W, 3) uint8
 
 
@@ -89,10 +92,11 @@ def encode_sample(sample: ClipSample, fps: float, crf: int = 18) -> dict[str, by
         "joints2d.npy": _npy(sample.joints2d.astype(np.float32)),
         "heatmaps.npz": _npz(heatmaps=sample.heatmaps.astype(np.uint8)),
     }
-    for name in MAP_STREAMS:
-        # yuv444p keeps the thin coloured limbs and part boundaries of the guidance maps crisp
-        pix_fmt = "yuv420p" if name == "rgb" else "yuv444p"
-        members[f"{name}.mp4"] = encode_mp4(sample.maps[name], fps, crf=crf, pix_fmt=pix_fmt)
+    for name, pix_fmt in PIX_FMTS.items():
+        video = sample.maps[name]
+        if isinstance(video, PlanarVideo) and video.pix_fmt != pix_fmt:
+            raise ValueError(f"the {name} stream is stored as {pix_fmt}, got frames in {video.pix_fmt}")
+        members[f"{name}.mp4"] = encode_mp4(video, fps, crf=crf, pix_fmt=pix_fmt)
     if sample.reference is not None:
         members["reference.png"] = _png(sample.reference)
     return members
