@@ -1,6 +1,8 @@
 """Generation: sampling, long-video stitching and video writing (paper §3.3–3.4).
 
-- :mod:`~dancegen.infer.pipeline`: :func:`generate` (the one entry point) and :func:`generate_video_bytes`.
+- :mod:`~dancegen.infer.pipeline`: :func:`generate` (the one entry point) and :func:`generate_video_bytes`;
+  its steps for callers that prepare inputs elsewhere: :func:`generation_fps`, :func:`plan_frames`,
+  :func:`reference_pixels`, :func:`run_segments`.
 - :mod:`~dancegen.infer.sampler`: the unrolled DDIM loop with reference guidance and noise conditioning.
 - :mod:`~dancegen.infer.segments`: 5-s segments sharing ``overlap`` frames.
 - :mod:`~dancegen.infer.music`, :mod:`~dancegen.infer.reference_image`, :mod:`~dancegen.infer.options`:
@@ -21,6 +23,11 @@ _EXPORTS = {
     "generate": "dancegen.infer.pipeline",
     "generate_video_bytes": "dancegen.infer.pipeline",
     "load_model": "dancegen.infer.pipeline",
+    "FramePlan": "dancegen.infer.pipeline",
+    "generation_fps": "dancegen.infer.pipeline",
+    "plan_frames": "dancegen.infer.pipeline",
+    "reference_pixels": "dancegen.infer.pipeline",
+    "run_segments": "dancegen.infer.pipeline",
     "GenerationOptions": "dancegen.infer.options",
     "Segment": "dancegen.infer.segments",
     "plan_segments": "dancegen.infer.segments",

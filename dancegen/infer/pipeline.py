@@ -13,6 +13,10 @@
    segment (:mod:`~dancegen.infer.sampler`), and the VAE decoding of the segment's new frames;
 5. a :class:`GenerationResult` whose ``to_mp4()`` is H.264 + AAC with the music, as long as the video.
 
+Callers that prepare some inputs elsewhere (``dancegen.serving``: features and guidance from served models)
+use the steps one by one: :func:`generation_fps`, :func:`plan_frames`, :func:`reference_pixels` and
+:func:`run_segments` (steps 3–5).
+
 The same inputs and seed give bit-identical frames (all noise comes from one seeded CPU generator, DDIM
 runs with η = 0) and, since x264 is deterministic, identical mp4 bytes. Calls are serialised by a lock: the
 denoiser's reference attention keeps per-call state, so one model cannot serve two generations at once.
@@ -129,23 +133,45 @@ def _eval_mode(model: DanceModel):
 
 
 @dataclass(frozen=True)
-class _Plan:
+class FramePlan:
+    """How a video is cut: ``frames`` = N frames at ``fps``, generated in ``segments`` (5-s windows sharing
+    ``overlap`` frames, :func:`~dancegen.infer.segments.plan_segments`)."""
+
     fps: float
     frames: int
     segments: list[Segment]
 
 
-def _plan(model: DanceModel, music: Music, options: GenerationOptions) -> _Plan:
-    """Frame rate, frame count and segments for this model and music (errors name the option to change)."""
+def generation_fps(model: DanceModel, options: GenerationOptions) -> float:
+    """The frame rate generation uses: ``options.fps``, else the highest whole fps ≤ 15 at which one
+    ``options.segment_seconds`` segment fits the model's temporal capacity (motion modules, M2PEnc)."""
+    if options.fps is not None:
+        return float(options.fps)
+    return default_fps(_capacity(model), options.segment_seconds)
+
+
+def plan_frames(model: DanceModel, music: Music, options: GenerationOptions) -> FramePlan:
+    """The :class:`FramePlan` for ``model`` and ``music`` with checked ``options`` (ConfigError naming the
+    option to change when a segment does not fit the model or the music is shorter than ``options.seconds``)."""
+    fps = generation_fps(model, options)
+    frames = frame_count(music, options.seconds, fps)
+    per_segment = segment_length(options.segment_seconds, fps, _capacity(model))
+    overlap = default_overlap(per_segment) if options.overlap is None else options.overlap
+    return FramePlan(fps, frames, plan_segments(frames, per_segment, overlap))
+
+
+def _capacity(model: DanceModel) -> int:
+    """Frames one segment may have: the smaller of the motion modules' and M2PEnc's limits."""
     encoder = model.music_encoder
-    capacity = temporal_capacity(
+    return temporal_capacity(
         model.unet.config.motion_max_seq_length, encoder.config.max_frames if isinstance(encoder, M2PEnc) else None
     )
-    fps = float(options.fps) if options.fps is not None else default_fps(capacity, options.segment_seconds)
-    frames = frame_count(music, options.seconds, fps)
-    per_segment = segment_length(options.segment_seconds, fps, capacity)
-    overlap = default_overlap(per_segment) if options.overlap is None else options.overlap
-    return _Plan(fps, frames, plan_segments(frames, per_segment, overlap))
+
+
+def reference_pixels(model: DanceModel, photo: np.ndarray) -> torch.Tensor:
+    """(H, W, 3) uint8 RGB photo → (1, 3, S, S) float32 in [-1, 1], S the model's frame size."""
+    size = model.config.get("image_size") or model.vae.config.sample_size
+    return image_tensor(fit_square(photo, size))
 
 
 def _decode(model: DanceModel, latents: torch.Tensor) -> np.ndarray:
@@ -193,21 +219,46 @@ def generate(
     track = read_music(music)
     photo = read_image(image)
     model = load_model(model)
-    plan = _plan(model, track, options)
+    plan = plan_frames(model, track, options)
     encoder = model.music_encoder
     if preview and not isinstance(encoder, M2PEnc):
         raise ConfigError("--preview draws M2PEnc's heatmaps but this model uses the simple audio encoder; drop it")
     features = music_features(track, plan.fps, plan.frames, encoder.config.feature_dim)  # (N, D)
-    size = model.config.get("image_size") or model.vae.config.sample_size
-    reference_pixels = image_tensor(fit_square(photo, size))  # (1, 3, S, S)
+    pixels = reference_pixels(model, photo)  # (1, 3, S, S)
     with _generate_lock, _eval_mode(model), torch.inference_mode():
-        return _run(model, track, features, reference_pixels, plan, options, preview, progress)
+        return run_segments(model, track, features, pixels, plan, options, preview=preview, progress=progress)
 
 
-def _run(model, track, features, reference_pixels, plan: _Plan, options, preview, progress) -> GenerationResult:
-    """The generation loop over segments (inputs already checked)."""
+def run_segments(
+    model: DanceModel,
+    music: Music,
+    features: np.ndarray,
+    pixels: torch.Tensor,
+    plan: FramePlan,
+    options: GenerationOptions,
+    *,
+    preview: bool = False,
+    progress: bool = False,
+) -> GenerationResult:
+    """The generation loop of :func:`generate` over ``plan.segments``, on inputs already checked and prepared.
+
+    Args:
+        model: the networks; the loop calls ``model.music_encoder(features)`` with (1, F, D) segment features
+            (expecting M2PEnc's output: guidance (F, C, h, w), heatmaps (F, J, S_h, S_h)) and ``model.denoiser()``,
+            so a caller may stand in its own encoder (e.g. a served one).
+        music: the decoded music; its soundtrack is cut to the video's length.
+        features: (N, D) float32 music features at ``plan.fps``, N = ``plan.frames``.
+        pixels: (1, 3, S, S) float32 reference photo in [-1, 1] (:func:`reference_pixels`).
+        plan: from :func:`plan_frames` for the same model, music and options.
+        options: checked settings (steps, guidance scale, seed are used here).
+        preview: also build the video | skeleton | heatmaps preview.
+        progress: show tqdm bars.
+
+    The caller chooses the grad mode, eval mode and locking (:func:`generate` runs it under
+    ``torch.inference_mode``, eval mode and the generation lock).
+    """
     dtype = model.unet.dtype
-    context = encode_reference(model.vae, model.image_encoder, reference_pixels.to(dtype))
+    context = encode_reference(model.vae, model.image_encoder, pixels.to(dtype))
     reference = ReferenceConditioning(
         image_embeds=context.image_embeds.to(dtype),
         reference_latents=context.latents.to(dtype) if model.reference_unet is not None else None,
@@ -217,7 +268,7 @@ def _run(model, track, features, reference_pixels, plan: _Plan, options, preview
     generator = torch.Generator(device="cpu").manual_seed(options.seed)
     channels, height, width = context.latents.shape[1:]
     latents = torch.zeros(plan.frames, channels, height, width)  # (N, 4, h, w) clean latents
-    frames = np.zeros((plan.frames, *reference_pixels.shape[2:], 3), np.uint8)
+    frames = np.zeros((plan.frames, *pixels.shape[2:], 3), np.uint8)
     heatmaps = None
     outer = tqdm(plan.segments, desc="segments", unit="seg", disable=not progress)
     for segment in outer:
@@ -247,7 +298,7 @@ def _run(model, track, features, reference_pixels, plan: _Plan, options, preview
             if heatmaps is None:
                 heatmaps = np.zeros((plan.frames, *segment_maps.shape[1:]), np.float32)
             heatmaps[segment.new_start : segment.stop] = segment_maps
-    audio, rate = soundtrack(track, plan.frames, plan.fps)
+    audio, rate = soundtrack(music, plan.frames, plan.fps)
     return GenerationResult(
         frames=frames,
         fps=plan.fps,

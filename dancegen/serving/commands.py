@@ -45,6 +45,10 @@ def serve_export(
     max_batch_size: Annotated[int, typer.Option(help="Largest m2penc batch.")] = 32,
     dynamic_batching: Annotated[bool, typer.Option(help="Dynamic batching for m2penc.")] = True,
     max_queue_delay_us: Annotated[int, typer.Option(help="How long the batcher waits for more requests.")] = 500,
+    preferred_batch_size: Annotated[
+        list[int] | None,
+        typer.Option(help="Batch size the batcher sends without waiting (repeatable; default 8, 16, … ≤ max)."),
+    ] = None,
     stream_progress: Annotated[
         bool, typer.Option(help="Make dance_video decoupled and stream progress (gRPC clients only).")
     ] = False,
@@ -68,6 +72,7 @@ def serve_export(
             max_batch_size=max_batch_size,
             dynamic_batching=dynamic_batching,
             max_queue_delay_us=max_queue_delay_us,
+            preferred_batch_sizes=preferred_batch_size,
             stream_progress=stream_progress,
             parameters=_parameters(param),
             **({"models": only} if only else {}),

@@ -128,7 +128,10 @@ def m2penc_interface(m2penc_config: Mapping[str, Any]) -> ModelInterface:
             TensorSpec(HEATMAPS, "FP32", heatmaps, "keypoint heatmaps per frame, one per body joint"),
         ),
         batched=True,
-        parameters=(_THREADS,),
+        parameters=(
+            _THREADS,
+            ParameterSpec("torchscript", int, 1, "1 = run M2PEnc as a TorchScript trace (checked at load), 0 = eager"),
+        ),
         description="music features → pose guidance + keypoint heatmaps (M2PEnc, paper §3.2)",
     )
 

@@ -9,7 +9,7 @@ text format, so a config that Triton would reject cannot be written. Inside the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dancegen.errors import ConfigError
@@ -26,14 +26,16 @@ def build_model_config(
     max_batch_size: int = 32,
     dynamic_batching: bool = True,
     max_queue_delay_us: int = 500,
+    preferred_batch_sizes: Sequence[int] = (),
     stream_progress: bool = False,
     parameters: Mapping[str, Any] | None = None,
     name: str | None = None,
 ) -> str:
     """The ``config.pbtxt`` text of one model (Python backend, ``latest: 1`` version policy).
 
-    ``max_batch_size``/``dynamic_batching`` apply to batched models only; ``stream_progress`` makes
-    ``dance_video`` decoupled. ``parameters`` override the interface's defaults (unknown names are errors).
+    ``max_batch_size``/``dynamic_batching``/``max_queue_delay_us``/``preferred_batch_sizes`` apply to batched
+    models only; ``stream_progress`` makes ``dance_video`` decoupled. ``parameters`` override the interface's
+    defaults (unknown names are errors).
     ``name`` serves the model under another name (the directory must be called the same).
     """
     from google.protobuf import json_format, text_format
@@ -63,6 +65,8 @@ def build_model_config(
     }
     if interface.batched and dynamic_batching:
         config["dynamic_batching"] = {"max_queue_delay_microseconds": max_queue_delay_us}
+        if preferred_batch_sizes:
+            config["dynamic_batching"]["preferred_batch_size"] = list(preferred_batch_sizes)
     if interface.name == DANCE_VIDEO and stream_progress:
         config["model_transaction_policy"] = {"decoupled": True}
     message = json_format.ParseDict(config, model_config_pb2.ModelConfig())

@@ -2,9 +2,10 @@
 
 ``dance_video`` gets the music features from the served ``music_features`` model and the pose guidance of each
 segment from the served ``m2penc`` model; everything else runs in its own process, through the same segment
-loop as in-process generation (``dancegen.infer.pipeline``), so a served video equals an in-process one up to
-float rounding. The loop asks ``model.music_encoder`` for each segment's guidance: here that encoder is a
-:class:`RemoteMusicEncoder` whose call is a BLS request, and the denoiser is observed to report progress.
+loop as in-process generation (:func:`dancegen.infer.pipeline.run_segments`), so a served video equals an
+in-process one up to float rounding. The loop asks ``model.music_encoder`` for each segment's guidance: here
+that encoder is a :class:`RemoteMusicEncoder` whose call is a BLS request, and the denoiser is observed to
+report progress.
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ import torch
 
 from dancegen.infer.music import Music
 from dancegen.infer.options import GenerationOptions
-from dancegen.infer.pipeline import _plan, _run
-from dancegen.infer.reference_image import fit_square, image_tensor
-from dancegen.infer.segments import default_fps, temporal_capacity
-from dancegen.models import DanceModel, M2PEnc, M2PEncOutput
+from dancegen.infer.pipeline import generation_fps, plan_frames, reference_pixels, run_segments
+from dancegen.models import DanceModel, M2PEncOutput
 
 EncodeFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """(1, F, D) float32 features → ((1, F, C, h, w) guidance, (1, F, J, S, S) heatmaps), e.g. a BLS call."""
@@ -75,17 +74,6 @@ class _ServedDanceModel(DanceModel):
         return self._observed
 
 
-def served_fps(model: DanceModel, options: GenerationOptions) -> float:
-    """The video frame rate generation uses for ``model`` (what ``dance_video`` asks ``music_features`` for)."""
-    if options.fps is not None:
-        return float(options.fps)
-    encoder = model.music_encoder
-    capacity = temporal_capacity(
-        model.unet.config.motion_max_seq_length, encoder.config.max_frames if isinstance(encoder, M2PEnc) else None
-    )
-    return default_fps(capacity, options.segment_seconds)
-
-
 def render_dance_video(
     model: DanceModel,
     music: Music,
@@ -96,11 +84,12 @@ def render_dance_video(
     on_progress: Callable[[float], None] | None = None,
 ) -> bytes:
     """mp4 bytes of the dance: ``photo`` (H, W, 3) uint8 RGB, ``features`` (N, D) from ``music_features`` at
-    :func:`served_fps`, guidance per segment from ``encode``; ``on_progress(fraction)`` after each denoiser call."""
-    plan = _plan(model, music, options)
-    if len(features) != plan.frames or plan.fps != served_fps(model, options):
+    :func:`~dancegen.infer.pipeline.generation_fps`, guidance per segment from ``encode``;
+    ``on_progress(fraction)`` after each denoiser call."""
+    plan = plan_frames(model, music, options)
+    if len(features) != plan.frames or plan.fps != generation_fps(model, options):
         raise RuntimeError(
-            f"music_features returned {len(features)} frames at {served_fps(model, options):g} fps but the plan "
+            f"music_features returned {len(features)} frames at {generation_fps(model, options):g} fps but the plan "
             f"needs {plan.frames} at {plan.fps:g}"
         )
     passes = 1 if options.guidance_scale == 1 else 2
@@ -114,8 +103,7 @@ def render_dance_video(
         done += 1
 
     served = _ServedDanceModel(model, RemoteMusicEncoder(model.music_encoder.config, encode), on_denoise)
-    size = model.config.get("image_size") or model.vae.config.sample_size
-    reference_pixels = image_tensor(fit_square(photo, size))  # (1, 3, S, S)
+    pixels = reference_pixels(model, photo)  # (1, 3, S, S)
     with torch.inference_mode():
-        result = _run(served, music, features, reference_pixels, plan, options, preview=False, progress=False)
+        result = run_segments(served, music, features, pixels, plan, options)
     return result.to_mp4()

@@ -60,6 +60,16 @@ def tiny_model(model_dir) -> DanceModel:
 
 
 @pytest.fixture(scope="session")
+def frame_shapes(tiny_model) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """What m2penc returns per frame for the tiny preset: guidance (C, h, h) and heatmaps (J, S, S)."""
+    cfg = tiny_model.music_encoder.config
+    return (
+        (cfg.guidance_channels, cfg.guidance_size, cfg.guidance_size),
+        (cfg.heatmap_channels, cfg.spatial_size, cfg.spatial_size),
+    )
+
+
+@pytest.fixture(scope="session")
 def repository(model_dir, tmp_path_factory) -> Path:
     repo = Path(
         export_repository(

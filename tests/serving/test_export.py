@@ -29,7 +29,7 @@ def as_loaded(config: model_config_pb2.ModelConfig) -> dict:
     return json.loads(json_format.MessageToJson(config, preserving_proto_field_name=True))
 
 
-def test_repository_layout_configs_and_weights(repository, tiny_model):
+def test_repository_layout_configs_and_weights(repository, tiny_model, frame_shapes):
     for name in ("music_features", "m2penc", "dance_video"):
         assert load_config(repository / name / "config.pbtxt").name == name  # Triton requires it
         assert (repository / name / "1" / "model.py").is_file()
@@ -37,10 +37,11 @@ def test_repository_layout_configs_and_weights(repository, tiny_model):
     assert m2penc.backend == "python" and m2penc.max_batch_size == 32
     assert [(t.name, list(t.dims)) for t in m2penc.input] == [("FEATURES", [-1, 35])]
     assert [(t.name, list(t.dims)) for t in m2penc.output] == [
-        ("GUIDANCE", [-1, 16, 8, 8]),
-        ("HEATMAPS", [-1, 24, 16, 16]),
+        ("GUIDANCE", [-1, *frame_shapes[0]]),
+        ("HEATMAPS", [-1, *frame_shapes[1]]),
     ]
-    assert m2penc.HasField("dynamic_batching")
+    assert m2penc.dynamic_batching.max_queue_delay_microseconds == 500
+    assert list(m2penc.dynamic_batching.preferred_batch_size) == [8, 16, 32]
     assert m2penc.instance_group[0].kind == model_config_pb2.ModelInstanceGroup.KIND_CPU
     assert m2penc.version_policy.latest.num_versions == 1
     video = load_config(repository / "dance_video" / "config.pbtxt")
@@ -78,7 +79,7 @@ def test_load_time_checks_name_the_model_and_the_mismatch(repository, tiny_model
     interface = m2penc_interface(tiny_model.music_encoder.config)
     loaded = as_loaded(load_config(repository / "m2penc" / "config.pbtxt"))
     check_declared(loaded, interface)
-    assert read_parameters(loaded, interface) == {"torch_threads": 1}
+    assert read_parameters(loaded, interface) == {"torch_threads": 1, "torchscript": 1}
     loaded["output"][0]["dims"] = ["-1", "320", "8", "8"]
     with pytest.raises(ConfigError, match=r"m2penc: .*GUIDANCE.* dims \[-1, 320, 8, 8\].*re-export"):
         check_declared(loaded, interface)
@@ -126,6 +127,13 @@ def test_cli_export_of_one_model_with_parameters(model_dir, tmp_path):
     config = load_config(repo / "m2penc" / "config.pbtxt")
     assert config.parameters["torch_threads"].string_value == "2"
     assert config.instance_group[0].kind == model_config_pb2.ModelInstanceGroup.KIND_GPU
+    result = CliRunner().invoke(serve_app, [*args, "--preferred-batch-size", "4", "--preferred-batch-size", "2"])
+    assert result.exit_code == 0, result.output
+    assert list(load_config(repo / "m2penc" / "config.pbtxt").dynamic_batching.preferred_batch_size) == [2, 4]
+    result = CliRunner().invoke(serve_app, [*args, "--max-batch-size", "4", "--preferred-batch-size", "8"])
+    assert isinstance(
+        result.exception, ConfigError
+    ) and "preferred batch sizes [8] must lie in [1, max_batch_size = 4]" in str(result.exception)
     result = CliRunner().invoke(
         serve_app, ["export", "--model", str(model_dir), "--repo", str(repo), "--only", "dance_video"]
     )

@@ -18,6 +18,7 @@ import triton_python_backend_utils as pb_utils
 from dancegen.errors import DancegenError
 from dancegen.infer.music import Music
 from dancegen.infer.options import GenerationOptions, check_options
+from dancegen.infer.pipeline import generation_fps
 from dancegen.infer.reference_image import read_image
 from dancegen.models import DanceModel, M2PEnc
 from dancegen.serving import interfaces as api
@@ -35,7 +36,7 @@ from dancegen.serving.backend import (
 from dancegen.serving.errors import RequestCancelled, RequestError
 from dancegen.serving.export import DANCE_MODEL_WEIGHTS
 from dancegen.serving.requests import check_at_most, flags_to_tensors, single_bytes, single_number
-from dancegen.serving.video_job import render_dance_video, served_fps
+from dancegen.serving.video_job import render_dance_video
 
 
 class TritonPythonModel:
@@ -89,7 +90,7 @@ class TritonPythonModel:
         options = self._options(request)
         photo = read_image(single_bytes(self.name, spec(api.IMAGE), read_input(self.name, request, spec(api.IMAGE))))
         audio = single_bytes(self.name, spec(api.AUDIO), read_input(self.name, request, spec(api.AUDIO)))
-        fps = served_fps(self.model, options)
+        fps = generation_fps(self.model, options)
         inputs = {api.AUDIO: np.array([audio], dtype=np.object_), api.FPS: np.array([fps], np.float32)}
         if options.seconds is not None:
             inputs[api.SECONDS] = np.array([options.seconds], np.float32)

@@ -4,6 +4,8 @@ Batched: FEATURES (FP32 [B, F, D]) → GUIDANCE (FP32 [B, F, C_guid, h, w]) and 
 With dynamic batching Triton hands ``execute`` several requests at once; those with the same F are stacked
 into one forward pass (requests of other lengths get their own pass). A request with F outside
 [1, max_frames] or non-finite values is answered with INVALID_ARG; the rest of the batch still succeeds.
+The forward pass is a TorchScript trace of M2PEnc, checked against eager ``forward`` at load
+(``dancegen.serving.torchscript``: the stub's Python is slow); parameter ``torchscript = 0`` runs it eagerly.
 Weights: ``<repo>/m2penc/1/m2penc/`` (M2PEnc.save_pretrained layout), written by ``dancegen serve export``.
 """
 
@@ -13,6 +15,7 @@ import numpy as np
 import torch
 import triton_python_backend_utils as pb_utils
 
+from dancegen.errors import DancegenError
 from dancegen.models import M2PEnc
 from dancegen.serving import interfaces as api
 from dancegen.serving.backend import (
@@ -27,6 +30,7 @@ from dancegen.serving.backend import (
 )
 from dancegen.serving.errors import RequestError
 from dancegen.serving.export import M2PENC_WEIGHTS
+from dancegen.serving.torchscript import eager_m2penc, traced_m2penc
 
 
 class TritonPythonModel:
@@ -46,12 +50,24 @@ class TritonPythonModel:
         set_torch_threads(self.params["torch_threads"])
         self.device = torch_device(args)
         self.encoder = encoder.to(self.device).eval().requires_grad_(False)
+        self.encode = self._encode_fn(self.params["torchscript"])
         self.max_frames = encoder.config.max_frames
         self.guard = RequestGuard(self.name)
         pb_utils.Logger.log_info(
             f"{self.name}: M2PEnc from {weights} on {self.device}, F ≤ {self.max_frames}, "
-            f"{torch.get_num_threads()} torch threads"
+            f"{torch.get_num_threads()} torch threads, {'TorchScript' if self.params['torchscript'] else 'eager'}"
         )
+
+    def _encode_fn(self, torchscript: int):
+        """(B, F, D) tensor → (guidance, heatmaps), traced or eager; TritonModelException if the trace is wrong."""
+        if torchscript not in (0, 1):
+            raise fail(self.name, f"parameter torchscript = {torchscript} must be 0 (eager) or 1 (TorchScript trace)")
+        if not torchscript:
+            return eager_m2penc(self.encoder)
+        try:
+            return traced_m2penc(self.encoder)
+        except DancegenError as exc:
+            raise fail(self.name, str(exc)) from None
 
     def _read(self, request) -> np.ndarray:
         """(B, F, D) float32 features of one request."""
@@ -66,12 +82,14 @@ class TritonPythonModel:
 
     def _forward(self, batches: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Features of several requests with the same F → (guidance, heatmaps) per request, in order."""
-        stacked = torch.from_numpy(np.concatenate(batches)).to(self.device)  # (ΣB, F, D)
+        stacked = batches[0] if len(batches) == 1 else np.concatenate(batches)  # (ΣB, F, D)
         total, frames = stacked.shape[:2]
         with torch.inference_mode():
-            encoded = self.encoder(stacked)
-        guidance = encoded.guidance.reshape(total, frames, *encoded.guidance.shape[1:]).cpu().numpy()
-        heatmaps = encoded.heatmaps.reshape(total, frames, *encoded.heatmaps.shape[1:]).cpu().numpy()
+            guidance, heatmaps = self.encode(torch.from_numpy(stacked).to(self.device))  # (ΣB·F, …)
+        guidance = guidance.reshape(total, frames, *guidance.shape[1:]).cpu().numpy()
+        heatmaps = heatmaps.reshape(total, frames, *heatmaps.shape[1:]).cpu().numpy()
+        if len(batches) == 1:  # nothing to split (every request when batching is off)
+            return [(guidance, heatmaps)]
         bounds = np.cumsum([len(b) for b in batches])[:-1]
         return list(zip(np.split(guidance, bounds), np.split(heatmaps, bounds), strict=True))
 
@@ -99,4 +117,4 @@ class TritonPythonModel:
         return responses
 
     def finalize(self):
-        self.encoder = None
+        self.encoder = self.encode = None
