@@ -3,7 +3,8 @@
 A preset is a plain JSON-able dict (one sub-dict of constructor arguments per component plus a few
 top-level choices), read by :meth:`DanceModel.from_config`:
 
-- ``tiny``: CPU-sized, for tests and the demo: 64×64 frames → 8×8 latents, 8–32 channels, 2 heads,
+- ``tiny``: CPU-sized, for tests and the demo: 64×64 frames → 16×16 latents (a 3-level VAE, ÷4: at ÷8 a
+  VAE trained for minutes on CPU loses the 1–2-pixel limbs of a 64-px dancer), 8–32 channels, 2 heads,
   35-d EDGE/librosa music features, up to 16 frames. Every component builds in well under a second.
 - ``paper``: the paper's model (§3.3, §4.1). SD-1.5's U-Net (block widths 320/640/1280/1280, 2 layers per
   block, 8 heads, cross-attention 768) inflated with CHAMP's AnimateDiff motion modules (8 heads, 32
@@ -50,7 +51,7 @@ TINY: dict[str, Any] = {
     "guidance_encoder": {
         "map_types": _ALL_MAPS,
         "in_channels": 3,
-        "block_out_channels": [8, 16, 16, 32],
+        "block_out_channels": [8, 16, 32],  # ÷4, as the VAE
         "guidance_channels": 16,
         "num_attention_heads": 2,
         "norm_num_groups": 8,
@@ -63,7 +64,7 @@ TINY: dict[str, Any] = {
         "norm_num_groups": 4,
         "max_frames": 16,
         "guidance_channels": 16,
-        "guidance_size": 8,
+        "guidance_size": 16,
         "heatmap_channels": 24,
     },
     "simple_audio_encoder": {
@@ -72,10 +73,10 @@ TINY: dict[str, Any] = {
         "spatial_size": 16,
         "block_out_channels": [8],
         "guidance_channels": 16,
-        "guidance_size": 8,
+        "guidance_size": 16,
     },
     "unet": {
-        "sample_size": 8,
+        "sample_size": 16,
         "in_channels": 4,
         "out_channels": 4,
         "block_out_channels": [16, 32],
@@ -94,12 +95,12 @@ TINY: dict[str, Any] = {
         "motion_max_seq_length": 16,
         "use_motion_mid_block": True,
     },
-    "vae": {
+    "vae": {  # trained in stage 0 (config ``vae``), then frozen; its scaling_factor is set from the data
         "in_channels": 3,
         "out_channels": 3,
-        "down_block_types": ["DownEncoderBlock2D"] * 4,
-        "up_block_types": ["UpDecoderBlock2D"] * 4,
-        "block_out_channels": [8, 8, 16, 16],
+        "down_block_types": ["DownEncoderBlock2D"] * 3,
+        "up_block_types": ["UpDecoderBlock2D"] * 3,
+        "block_out_channels": [16, 32, 32],
         "layers_per_block": 1,
         "latent_channels": 4,
         "norm_num_groups": 8,

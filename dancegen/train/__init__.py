@@ -5,6 +5,7 @@
 - ``commands``    the ``dancegen train`` command line
 - ``build``       which model a stage starts from and what it trains
 - ``objective``   the losses, in the module DeepSpeed wraps; ``inputs``: the frozen side of a step
+- ``autoencoder`` stage 0's VAE phase: train the model's own VAE when no pretrained one is given
 - ``engine``      distributed setup and the DeepSpeed config
 - ``data`` / ``samples``   streaming shards into batches, resumable
 - ``checkpoints`` / ``export``   run layout, resume, consolidated fp32 model export

@@ -66,6 +66,45 @@ class StageConfig(StrictModel):
     lr: float | None = Field(default=None, gt=0, description="None → optim.lr")
 
 
+class VaeTrainingConfig(StrictModel):
+    """The VAE phase: stage 0 first trains the model's own VAE when no pretrained one is given.
+
+    The paper freezes SD's pretrained VAE throughout (§3.3; ``weights.vae``). Without one (the tiny preset:
+    no weights can be had offline) every latent would be noise, so stage 0 starts by training the preset's
+    AutoencoderKL on the dataset's frames, loss ``l1·|x̂ − x| + mse·(x̂ − x)² + kl·KL(q(z|x) ‖ N(0, I))`` with
+    the posterior sampled and the body's pixels (SDGPip's rendered silhouette: a few % of a frame, but all
+    of the pose) weighted ``1 + body_weight`` against the background's 1 (normalised to mean 1). It then
+    sets the VAE's ``scaling_factor`` to 1 / std of the latents (how SD got 0.18215) and freezes it. A new
+    VAE's posterior std is ≈ 1, as large as its means, and a short run would spend its steps shrinking it,
+    so ``init_logvar`` starts it small. The denoiser then trains in that latent space, the VAE is exported
+    with the model and no later stage trains it. The phase runs ``min(max_steps, stages.stage0.max_steps)``
+    steps (a short stage-0 smoke run stays short), only in stage 0, and never when ``weights.vae``,
+    ``init_from`` or ``weights.champ_dir`` provide a trained VAE. Its result is ``<out>/vae/model``; stage 0
+    resumed with ``--resume auto`` loads it from there (a run interrupted during the phase runs it again).
+    """
+
+    max_steps: int = Field(default=0, ge=0, description="0 = no VAE phase (keep the VAE as built or given)")
+    micro_batch_size: int = Field(default=8, ge=1, description="frames per step and process, one per clip")
+    grad_accum_steps: int = Field(default=1, ge=1)
+    lr: float = Field(default=1e-3, gt=0)
+    l1: float = Field(default=1.0, ge=0, description="weight of the L1 reconstruction loss")
+    mse: float = Field(default=1.0, ge=0, description="weight of the MSE reconstruction loss")
+    kl: float = Field(default=1e-6, ge=0, description="weight of the KL term (summed over latent elements)")
+    body_weight: float = Field(
+        default=0.0, ge=0, description="extra reconstruction weight of body pixels (the semantic map's silhouette)"
+    )
+    init_logvar: float | None = Field(
+        default=-6.0, description="start the posterior's log-variance here (None: as built, ≈ 0, i.e. std 1)"
+    )
+    scale_batches: int = Field(default=4, ge=1, description="batches whose latent std sets scaling_factor")
+
+    @model_validator(mode="after")
+    def _some_reconstruction(self) -> VaeTrainingConfig:
+        if self.max_steps and self.l1 == self.mse == 0:
+            raise ValueError("vae.l1 and vae.mse are both 0: give a reconstruction loss a positive weight")
+        return self
+
+
 class StagesConfig(StrictModel):
     stage0: StageConfig = StageConfig()
     stage1: StageConfig = StageConfig()
@@ -99,6 +138,9 @@ class DataConfig(StrictModel):
     )
     prefetch_batches: int = Field(default=2, ge=0, description="batches decoded ahead in a background thread")
     overfit_batches: int = Field(default=0, ge=0, description="debug: train on the first N batches over and over")
+    cache_mb: int = Field(
+        default=0, ge=0, description="decoded clips (resized to the model's size) kept in memory per process, MB"
+    )
 
 
 class OptimConfig(StrictModel):
@@ -144,6 +186,7 @@ class TrainConfig(StrictModel):
     weights: WeightsConfig = WeightsConfig()
     data: DataConfig = DataConfig()
     stages: StagesConfig = StagesConfig()
+    vae: VaeTrainingConfig = VaeTrainingConfig()
     optim: OptimConfig = OptimConfig()
     deepspeed: DeepSpeedConfig = DeepSpeedConfig()
     checkpoint: CheckpointConfig = CheckpointConfig()
@@ -196,21 +239,27 @@ def default_losses(stage: int, simple: bool) -> LossWeights:
 
 
 TRAIN_PRESETS: dict[str, dict[str, Any]] = {
-    # CPU-sized: the tiny model, lr high enough to see learning in a few hundred steps
+    # CPU-sized: all four stages train the tiny model to a (blurry) pose-following one on a small SDGPip
+    # dataset at 64 px / 3 fps in ≈ 7 minutes on 2 cores, 2 one-thread processes, at load ≈ 2.5
+    # (bench/train_quality.py; a busier machine takes longer). Its learning rates are far above the paper's
+    # 1e-5, which fine-tunes SD-1.5-sized pretrained networks; these start from random weights (the VAE
+    # too: none can be had offline, so stage 0 trains it first) and have minutes.
     "tiny": {
         "model": {"preset": "tiny"},
-        "optim": {"lr": 1e-4},
+        "optim": {"lr": 5e-4},
+        "vae": {"max_steps": 400, "micro_batch_size": 4, "lr": 2e-3, "body_weight": 4.0},
+        "data": {"cache_mb": 256},  # the decoded clips of a small dataset: H.264 decoding once, not every epoch
         # ZeRO-3's re-use scan walks the whole module trace when parameters are small (O(modules²) per step);
         # a tiny model fits any budget, so release parameters right after use instead
         "deepspeed": {"extra": {"zero_optimization": {"stage3_max_reuse_distance": 0}}},
         "stages": {
-            "stage0": {"micro_batch_size": 2, "max_steps": 200},
-            "stage1": {"micro_batch_size": 2, "max_steps": 200},
-            "stage2": {"micro_batch_size": 2, "max_steps": 200},
-            "stage3": {"micro_batch_size": 1, "frames": 4, "max_steps": 50},
+            "stage0": {"micro_batch_size": 2, "max_steps": 600, "lr": 1e-3},
+            "stage1": {"micro_batch_size": 2, "max_steps": 60, "lr": 1e-3},
+            "stage2": {"micro_batch_size": 2, "max_steps": 120},
+            "stage3": {"micro_batch_size": 1, "frames": 4, "max_steps": 30},
         },
-        "checkpoint": {"every": 50},
-        "log": {"every": 5, "sample_every": 50},
+        "checkpoint": {"every": 250},
+        "log": {"every": 10, "sample_every": 100},
     },
     # §4.1 on 8 GPUs: batch 24 / 32 / 8 = micro batch 3 / 4 / 1 per GPU; 75- and 24-frame clips
     "paper": {

@@ -7,7 +7,9 @@ takes global samples ``r, r+W, …``; every rank reads every shard, decodes only
 (shards ``r, r+W, …``; needs at least W shards). A rank's :class:`DataPosition` is (epoch, samples it has
 consumed in that epoch); a stream started from a saved position skips that many samples without decoding
 them, so a resumed run sees exactly the batches the uninterrupted run would have seen. Shards are read
-whole from a local directory or an ``s3://`` prefix (:class:`~dancegen.storage.Location`).
+whole from a local directory or an ``s3://`` prefix (:class:`~dancegen.storage.Location`). With
+``data.cache_mb`` a rank keeps its decoded clips (resized to the model's size) in memory up to that budget:
+a small dataset read for many epochs, like the tiny preset's, then costs its H.264 decoding once.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ import numpy as np
 
 from dancegen.errors import ConfigError, DancegenError
 from dancegen.sdgpip.generate import load_manifest
-from dancegen.sdgpip.shards import decode_sample, read_shard
+from dancegen.sdgpip.shards import ClipSample, decode_sample, read_shard
 from dancegen.storage import Location
-from dancegen.train.samples import SampleSpec, check_clip, collate, prepare_sample
+from dancegen.train.samples import SampleSpec, check_clip, clip_bytes, collate, prepare_sample, resize_clip
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class ClipStream:
         rank_split: str = "samples",
         motion_sources: list[str] | None = None,
         start: DataPosition = DataPosition(),
+        cache_mb: int = 0,
     ):
         self.location = Location.parse(data)
         self.manifest = load_manifest(data)
@@ -72,6 +75,9 @@ class ClipStream:
         self.rank, self.world_size, self.rank_split = rank, world_size, rank_split
         self.motion_sources = set(motion_sources) if motion_sources is not None else None
         self.start = start
+        self.cache_bytes = cache_mb * 2**20
+        self._cache: dict[str, ClipSample] = {}
+        self._cached_bytes = 0
 
     def _shard_members(self, name: str) -> list[tuple[str, dict[str, bytes]]]:
         shard = f"shards/{name}.tar"
@@ -111,6 +117,20 @@ class ClipStream:
             f"{sorted(self.motion_sources)}; check the filter against the clips' meta 'motion' values"
         )
 
+    def _decode(self, key: str, members: dict[str, bytes]) -> ClipSample:
+        """The clip's streams, decoded; kept (resized to the model's size) while the cache has room. The cache
+        fills once and never evicts: a shuffled epoch order would make an LRU miss every time."""
+        if key in self._cache:
+            return self._cache[key]
+        clip = decode_sample(key, members, streams=self.spec.streams)
+        if self.cache_bytes:
+            clip = resize_clip(clip, self.spec)
+            size = clip_bytes(clip)
+            if self._cached_bytes + size <= self.cache_bytes:
+                self._cache[key] = clip
+                self._cached_bytes += size
+        return clip
+
     def __iter__(self) -> Iterator[tuple[DataPosition, object]]:
         epoch, skip = self.start.epoch, self.start.index
         while True:
@@ -119,7 +139,7 @@ class ClipStream:
                 taken += 1
                 if taken <= skip:
                     continue  # consumed before the checkpoint: skipped without decoding
-                clip = decode_sample(key, members, streams=self.spec.streams)
+                clip = self._decode(key, members)
                 rng = np.random.default_rng([self.seed, epoch, global_index, 1])
                 yield DataPosition(epoch, taken), prepare_sample(clip, self.spec, rng)
             if taken == 0:

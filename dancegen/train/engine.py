@@ -20,7 +20,7 @@ import torch
 from dancegen.config import deep_merge
 from dancegen.paths import cache_dir
 from dancegen.process import free_port
-from dancegen.train.config import TrainConfig
+from dancegen.train.config import StageConfig, TrainConfig, VaeTrainingConfig
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,14 @@ def compute_dtype(cfg: TrainConfig) -> torch.dtype:
     return torch.bfloat16 if precision == "bf16" else torch.float32
 
 
-def deepspeed_config(cfg: TrainConfig, world_size: int) -> dict[str, Any]:
-    """The DeepSpeed JSON config of the current stage (``deepspeed.extra`` merged last)."""
-    stage = cfg.current
+def deepspeed_config(
+    cfg: TrainConfig, world_size: int, schedule: StageConfig | VaeTrainingConfig | None = None
+) -> dict[str, Any]:
+    """The DeepSpeed JSON config of the current stage (``deepspeed.extra`` merged last).
+
+    ``schedule`` gives the batch sizes and learning rate instead of the stage (the VAE phase's ``vae``).
+    """
+    stage = schedule or cfg.current
     lr = stage.lr or cfg.optim.lr
     bf16 = compute_dtype(cfg) == torch.bfloat16
     config: dict[str, Any] = {
@@ -128,12 +133,17 @@ def deepspeed_config(cfg: TrainConfig, world_size: int) -> dict[str, Any]:
     return deep_merge(config, cfg.deepspeed.extra)
 
 
-def make_engine(module: torch.nn.Module, cfg: TrainConfig, world_size: int):
+def make_engine(
+    module: torch.nn.Module,
+    cfg: TrainConfig,
+    world_size: int,
+    schedule: StageConfig | VaeTrainingConfig | None = None,
+):
     """``deepspeed.initialize`` on the trainable parameters of ``module``; returns the engine."""
     import deepspeed
 
     parameters = [p for p in module.parameters() if p.requires_grad]
     engine, _, _, _ = deepspeed.initialize(
-        model=module, model_parameters=parameters, config=deepspeed_config(cfg, world_size)
+        model=module, model_parameters=parameters, config=deepspeed_config(cfg, world_size, schedule)
     )
     return engine

@@ -10,7 +10,7 @@ of its frames are the targets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -78,6 +78,21 @@ def resize_images(images: np.ndarray, size: int, nearest: bool = False) -> np.nd
 def to_unit_range(images: np.ndarray) -> np.ndarray:
     """(N, S, S, 3) uint8 → (3, N, S, S) float32 in [-1, 1]."""
     return (images.astype(np.float32) / 127.5 - 1.0).transpose(3, 0, 1, 2)
+
+
+def resize_clip(clip: ClipSample, spec: SampleSpec) -> ClipSample:
+    """The clip with every decoded map stream and the reference at the model's ``image_size`` (for caching;
+    :func:`prepare_sample` then resizes nothing)."""
+    size = spec.image_size
+    maps = {name: resize_images(video, size, nearest=name == "semantic") for name, video in clip.maps.items()}
+    reference = None if clip.reference is None else resize_images(clip.reference[None], size)[0]
+    return replace(clip, maps=maps, reference=reference)
+
+
+def clip_bytes(clip: ClipSample) -> int:
+    """Memory held by a decoded clip's arrays."""
+    arrays = [clip.audio, clip.features, clip.heatmaps, clip.reference, *clip.maps.values()]
+    return sum(array.nbytes for array in arrays if array is not None)
 
 
 def check_clip(clip: ClipSample, spec: SampleSpec, data: str) -> None:

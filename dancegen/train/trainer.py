@@ -14,7 +14,8 @@ Launch (one process per device; the distributed mode comes from torchrun's RANK/
         -m dancegen train --stage 2 --preset paper --data s3://bucket/sdgpip --out s3://bucket/runs/s2 \\
         --init s3://bucket/runs/s1/model --resume auto
 
-Per optimizer step: ``grad_accum_steps`` micro-batches, each prepared without gradients
+Stage 0 from the preset's random VAE first trains that VAE (config ``vae``, :mod:`.autoencoder`), then
+freezes it for good. Per optimizer step: ``grad_accum_steps`` micro-batches, each prepared without gradients
 (:func:`.inputs.stage_inputs`), run through the DeepSpeed engine (:class:`.objective.StageModule`), backward
 and ``engine.step``. Checkpoints every ``checkpoint.every`` steps and at the end; ``--resume auto``
 continues at the latest one with the same data position; the end exports ``<out>/model``.
@@ -36,9 +37,11 @@ from tqdm import tqdm
 
 import dancegen
 from dancegen.errors import ConfigError, DancegenError
+from dancegen.models.dancer import DanceModel
 from dancegen.sdgpip.generate import manifest_digest
 from dancegen.storage import Location
 from dancegen.train import checkpoints as ckpt
+from dancegen.train.autoencoder import load_phase_result, saved_vae, train_vae, vae_phase_steps
 from dancegen.train.build import StageParts, load_model, stage_parts
 from dancegen.train.config import TrainConfig
 from dancegen.train.data import ClipStream, DataPosition, Prefetcher, batches
@@ -141,6 +144,37 @@ def resume_position(cfg: TrainConfig, step: int, rank: int, world_size: int) -> 
     return DataPosition.from_dict(state["positions"][rank])
 
 
+def clip_stream(cfg: TrainConfig, spec: SampleSpec, rank: int, world_size: int, start: DataPosition) -> ClipStream:
+    """This rank's stream of ``cfg.data`` samples shaped by ``spec``, from ``start``."""
+    return ClipStream(
+        cfg.data.path,
+        spec,
+        split=cfg.data.split,
+        seed=cfg.seed,
+        rank=rank,
+        world_size=world_size,
+        rank_split=cfg.data.rank_split,
+        motion_sources=cfg.data.motion_sources,
+        start=start,
+        cache_mb=cfg.data.cache_mb,
+    )
+
+
+def _vae_phase(run: Run, model: DanceModel, tracker: Tracker, resume: bool) -> None:
+    """Stage 0's VAE phase (:mod:`.autoencoder`): the model's frozen VAE gets the trained weights, from the
+    attempt this run resumes when its phase finished, else from training them now."""
+    cfg, env = run.cfg, run.env
+    done = load_phase_result(cfg, run.run_dir, env) if resume else None
+    if done is not None:
+        model.vae.load_state_dict(done.state_dict())
+        model.vae.register_to_config(scaling_factor=done.config.scaling_factor)
+        return
+    maps = ("semantic",) if cfg.vae.body_weight > 0 else ()  # the body's silhouette weights the loss
+    spec = SampleSpec(frames=1, image_size=model.config["image_size"], map_types=maps, need_frames=True)
+    stream = clip_stream(cfg, spec, env.rank, env.world_size, DataPosition())
+    train_vae(model.vae, cfg, stream, env, run.run_dir, tracker, run.dtype)
+
+
 def _reduce_losses(outputs: dict, env: Distributed) -> dict[str, float]:
     """Mean over ranks of the losses present in ``outputs``."""
     values = [float(outputs[n].detach()) if n in outputs else math.nan for n in LOSS_NAMES]
@@ -214,6 +248,8 @@ def _training_loop(run: Run, parts: StageParts, engine, stream: ClipStream, trac
         info = run.info(final, resumed_from=run.start_step, metrics=metrics)
         torch.manual_seed(cfg.seed)  # the same starting weights as at the start of train()
         start = load_model(cfg)
+        if vae_phase_steps(cfg):
+            start.vae = saved_vae(run.run_dir)  # the VAE phase's result, in fp32
         model_dir = export_model(start, parts.trained, run.run_dir, final, run.out, info)
         tracker.log_artifact(run.run_dir / ckpt.run_paths().model)
     run.barrier()
@@ -250,17 +286,8 @@ def train(cfg: TrainConfig, resume: bool = False, tracker: Tracker | None = None
     model = load_model(cfg)
     skip_stage = cfg.stage == 0 and cfg.weights.champ_dir and not cfg.init_from
     parts = None if skip_stage else stage_parts(model, cfg, device, dtype)
-    stream = ClipStream(
-        cfg.data.path,
-        parts.spec if parts else SampleSpec(frames=1, image_size=model.config["image_size"], need_frames=False),
-        split=cfg.data.split,
-        seed=cfg.seed,
-        rank=rank,
-        world_size=world_size,
-        rank_split=cfg.data.rank_split,
-        motion_sources=cfg.data.motion_sources,
-        start=position,
-    )
+    spec = parts.spec if parts else SampleSpec(frames=1, image_size=model.config["image_size"], need_frames=False)
+    stream = clip_stream(cfg, spec, rank, world_size, position)
     stream.check_first_clip()
     env = init_distributed()
     if env.is_main:
@@ -278,6 +305,8 @@ def train(cfg: TrainConfig, resume: bool = False, tracker: Tracker | None = None
                 model_dir = save_model(model, run.run_dir, cfg.out, run.info(0, skipped="weights.champ_dir given"))
             run.barrier()
             return TrainResult(0, 0, 0, model_dir, {})
+        if vae_phase_steps(cfg):
+            _vae_phase(run, model, tracker, resume)
         engine = make_engine(parts.module, cfg, env.world_size)
         if start_step:
             run.restore(engine)

@@ -74,7 +74,7 @@ def champ_dir(tmp_path, tiny, randomize):
     return tmp_path, sources
 
 
-def test_synthetic_files_have_champs_key_names(champ_dir):
+def test_synthetic_files_have_champs_key_names(champ_dir, tiny):
     root, _ = champ_dir
     motion = torch.load(root / "motion_module.pth")
     block = "down_blocks.0.motion_modules.0.temporal_transformer.transformer_blocks.0"
@@ -82,8 +82,10 @@ def test_synthetic_files_have_champs_key_names(champ_dir):
         assert key in motion
     assert "mid_block.motion_modules.0.temporal_transformer.proj_out.weight" in motion
     guidance = torch.load(root / "guidance_encoder_dwpose.pth")
-    for key in ("conv_in.weight", "blocks.0.weight", "blocks.5.bias", "attentions.5.proj_in.weight", "conv_out.weight"):
+    last = 2 * (len(tiny["guidance_encoder"]["block_out_channels"]) - 1) - 1  # 5 for CHAMP's 4 widths
+    for key in ("conv_in.weight", "blocks.0.weight", f"blocks.{last}.bias", f"attentions.{last}.proj_in.weight"):
         assert key in guidance
+    assert "conv_out.weight" in guidance and f"blocks.{last + 1}.bias" not in guidance
     assert "conv_in.weight" in torch.load(root / "denoising_unet.pth")
 
 
@@ -125,7 +127,7 @@ def test_wrong_layout_lists_missing_and_unexpected_keys(champ_dir):
 
 def test_wrong_model_size_names_the_tensor(champ_dir):
     root, _ = champ_dir
-    bigger = DanceModel.from_preset("tiny", {"guidance_encoder": {"block_out_channels": [8, 16, 16, 64]}})
+    bigger = DanceModel.from_preset("tiny", {"guidance_encoder": {"block_out_channels": [8, 16, 64]}})
     with pytest.raises(WeightsError, match=r"guidance_encoder_depth.pth: .* has shape .* expects"):
         load_champ_weights(bigger, root)
 

@@ -32,7 +32,8 @@ def all_outputs(model: DanceModel) -> dict[str, torch.Tensor]:
     image = torch.rand(1, 3, 64, 64, generator=gen) * 2 - 1
     features = torch.randn(1, 2, 35, generator=gen)
     maps = {m: torch.rand(2, 3, 64, 64, generator=gen) for m in model.guidance_encoder.map_types}
-    sample = torch.randn(1, 4, 2, 8, 8, generator=gen)
+    size = model.unet.config.sample_size  # the latent side
+    sample = torch.randn(1, 4, 2, size, size, generator=gen)
     context = torch.randn(1, 1, 32, generator=gen)
     with torch.no_grad():
         guidance = model.music_encoder(features).guidance
@@ -42,7 +43,7 @@ def all_outputs(model: DanceModel) -> dict[str, torch.Tensor]:
             "music": guidance,
             "guidance_encoder": model.guidance_encoder(maps).guidance,
             "denoiser": model.denoiser()(
-                sample, 7, context, guidance=guidance, reference_latents=torch.randn(1, 4, 8, 8, generator=gen)
+                sample, 7, context, guidance=guidance, reference_latents=torch.randn(1, 4, size, size, generator=gen)
             ).sample,
         }
 
@@ -104,7 +105,7 @@ def test_paper_preset_builds_on_meta_with_sd15_sizes():
     ("overrides", "match"),
     [
         ({"m2penc": {"guidance_channels": 8}}, "m2penc.guidance_channels"),
-        ({"m2penc": {"guidance_size": 16}}, "m2penc.guidance_size"),
+        ({"m2penc": {"guidance_size": 8}}, "m2penc.guidance_size"),
         ({"image_encoder": {"projection_dim": 16}}, "cross_attention_dim"),
         ({"num_frames": 64}, "motion_max_seq_length"),
         ({"music_encoder": "jukebox"}, "music_encoder"),

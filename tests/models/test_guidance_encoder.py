@@ -12,7 +12,9 @@ def maps_for(map_types, n=3, size=64):
 def test_output_shape_and_exactly_zero_at_init(tiny):
     encoder = GuidanceEncoder(**tiny["guidance_encoder"])
     guidance = encoder(maps_for(encoder.map_types)).guidance
-    assert guidance.shape == (3, tiny["guidance_encoder"]["guidance_channels"], 8, 8)  # (B·F, C_guid, H/8, W/8)
+    latent = 64 // 2 ** (len(tiny["guidance_encoder"]["block_out_channels"]) - 1)  # = the U-Net's sample size
+    assert latent == tiny["unet"]["sample_size"]
+    assert guidance.shape == (3, tiny["guidance_encoder"]["guidance_channels"], latent, latent)  # (B·F, C, h, w)
     assert torch.count_nonzero(guidance) == 0
 
 
@@ -64,8 +66,9 @@ def test_bad_setup_name():
 
 def test_wrong_map_shapes_are_clear_errors(tiny):
     encoder = GuidanceEncoder(**tiny["guidance_encoder"])
-    with pytest.raises(ModelInputError, match="divisible by 8"):
-        encoder(maps_for(encoder.map_types, size=60))
+    factor = 2 ** (len(tiny["guidance_encoder"]["block_out_channels"]) - 1)
+    with pytest.raises(ModelInputError, match=f"divisible by {factor}"):
+        encoder(maps_for(encoder.map_types, size=64 - factor // 2))
     maps = maps_for(encoder.map_types)
     maps["normal"] = torch.randn(3, 1, 64, 64)
     with pytest.raises(ModelInputError, match="maps\\['normal'\\]"):

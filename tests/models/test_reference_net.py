@@ -12,21 +12,23 @@ def test_encode_reference_shapes(tiny):
     clip = CLIPVisionModelWithProjection(CLIPVisionConfig(**tiny["image_encoder"]))
     image = torch.rand(2, 3, 64, 64) * 2 - 1
     context = encode_reference(vae, clip, image)
-    assert context.latents.shape == (2, 4, 8, 8)
+    latent = tiny["unet"]["sample_size"]  # 64 px / the VAE's factor
+    assert context.latents.shape == (2, 4, latent, latent)
     assert context.image_embeds.shape == (2, 1, tiny["image_encoder"]["projection_dim"])
     with pytest.raises(ModelInputError, match="divisible"):
-        encode_reference(vae, clip, torch.zeros(1, 3, 60, 60))
+        encode_reference(vae, clip, torch.zeros(1, 3, 62, 62))  # not divisible by the VAE's factor
 
 
 def test_reference_unet_changes_the_prediction_and_empty_bank_is_plain(tiny, tiny_video_unet):
-    sample = torch.randn(2, 4, 3, 8, 8)
+    size = tiny["unet"]["sample_size"]
+    sample = torch.randn(2, 4, 3, size, size)
     context = torch.randn(2, 1, 32)
     plain = tiny_video_unet(sample, 10, context).sample
     denoiser = DanceDenoiser(tiny_video_unet, UNet2DConditionModel(**tiny["unet"]))
     procs = tiny_video_unet.attn_processors
     readers = [n for n, p in procs.items() if isinstance(p, ReferenceReadProcessor)]
     assert readers and all(".attentions." in n and n.endswith("attn1.processor") for n in readers)
-    with_ref = denoiser(sample, 10, context, reference_latents=torch.randn(2, 4, 8, 8)).sample
+    with_ref = denoiser(sample, 10, context, reference_latents=torch.randn(2, 4, size, size)).sample
     assert len(denoiser.bank) == len(readers)
     assert (with_ref - plain).abs().max() > 1e-4
     unconditional = denoiser(sample, 10, context).sample  # no reference: bank cleared

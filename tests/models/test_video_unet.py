@@ -26,8 +26,8 @@ def test_output_shape_and_same_as_diffusers_without_guidance(tiny, tiny_video_un
 def test_guidance_is_added_after_conv_in(tiny, tiny_video_unet):
     sample, t, context = inputs(tiny)
     assert torch.count_nonzero(tiny_video_unet.conv_in.weight) > 0
-    width = tiny["unet"]["block_out_channels"][0]
-    guidance = torch.randn(2 * 3, width, 8, 8)  # (B·F, C0, h, w)
+    width, size = tiny["unet"]["block_out_channels"][0], tiny["unet"]["sample_size"]
+    guidance = torch.randn(2 * 3, width, size, size)  # (B·F, C0, h, w)
     without = tiny_video_unet(sample, t, context).sample
     with_guidance = tiny_video_unet(sample, t, context, guidance=guidance).sample
     assert (with_guidance - without).abs().max() > 1e-3
@@ -69,11 +69,12 @@ def test_scalar_timestep_broadcasts(tiny, tiny_video_unet):
 
 def test_wrong_shapes_are_clear_errors(tiny, tiny_video_unet):
     sample, t, context = inputs(tiny)
+    size = tiny["unet"]["sample_size"]
     with pytest.raises(ModelInputError, match="guidance"):
-        tiny_video_unet(sample, t, context, guidance=torch.zeros(2, 16, 8, 8))  # B, not B·F
+        tiny_video_unet(sample, t, context, guidance=torch.zeros(2, 16, size, size))  # B, not B·F
     with pytest.raises(ModelInputError, match="encoder_hidden_states"):
         tiny_video_unet(sample, t, context.repeat_interleave(3, dim=0))
     with pytest.raises(ModelInputError, match="motion_max_seq_length"):
-        tiny_video_unet(torch.randn(1, 4, 17, 8, 8), 1, context[:1])
+        tiny_video_unet(torch.randn(1, 4, 17, size, size), 1, context[:1])
     with pytest.raises(ModelInputError, match="divisible"):
         tiny_video_unet(torch.randn(2, 4, 2, 7, 7), t, context)

@@ -1,8 +1,9 @@
 """Shared, expensive setup of the trainer tests: a tiny random SDGPip dataset and ONE torchrun job (2 CPU
 processes, gloo) that trains every stage under ZeRO 1, 2 and 3, an over-fit run and a run on S3.
 
-Every run uses the tiny preset, 2–6 steps and checkpoints every 2 steps; the tests read what the runs left
-behind (metrics, checkpoints, exported models).
+Every run uses the tiny preset, 2–6 steps and checkpoints every 2 steps (stage 0's VAE phase as many), and a
+stage 0 of 30 steps with a 30-step VAE phase that is then resumed; the tests read what the runs left behind
+(metrics, checkpoints, exported models).
 """
 
 from __future__ import annotations
@@ -52,10 +53,15 @@ def _plan(base: Path, data: Path, s3_data: str, s3_out: str) -> list[dict]:
             "name": "overfit",
             "stage": 1,
             "cli": {"data": {"path": str(data)}, "out": str(base / "overfit")},
-            "overrides": ["stages.stage1.max_steps=6", "optim.lr=3e-3", "data.overfit_batches=1", *COMMON],
+            "overrides": ["stages.stage1.max_steps=6", "stages.stage1.lr=3e-3", "data.overfit_batches=1", *COMMON],
             "init_run": "z2s0",
         }
     )
+    vae = ["stages.stage0.max_steps=30", "stages.stage0.micro_batch_size=1", "vae.max_steps=30"]
+    vae += ["vae.micro_batch_size=4", "vae.lr=3e-3", *COMMON, "checkpoint.every=30", "log.sample_every=30"]
+    for name, resume in (("vae", False), ("vae_resume", True)):  # the second finds the VAE phase done
+        cli = {"data": {"path": str(data)}, "out": str(base / "vae")}
+        plan.append({"name": name, "stage": 0, "cli": cli, "overrides": vae, "init_run": None, "resume": resume})
     plan.append(
         {
             "name": "s3",

@@ -17,7 +17,7 @@ def test_stages_resolve_to_the_papers_table():
     assert table[1] == (["music_encoder"], "none", {"pix": 0, "guid": 1, "heat": 1}, 0)
     assert table[2] == (["unet_spatial", "reference_unet"], "music", {"pix": 1, "guid": 0, "heat": 0}, 1)
     assert table[3] == (["unet_temporal", "music_encoder"], "music", {"pix": 0.5, "guid": 0.5, "heat": 0}, 4)
-    assert cfg.optim.lr == 1e-4 and load_train_config(preset="paper").optim.lr == 1e-5  # §4.1
+    assert cfg.optim.lr == 5e-4 and load_train_config(preset="paper").optim.lr == 1e-5  # §4.1; tiny: from scratch
 
 
 def test_paper_preset_batches_are_the_papers_on_eight_gpus():

@@ -44,6 +44,22 @@ def test_a_stream_started_at_a_saved_position_continues_exactly(tiny_dataset):
         np.testing.assert_array_equal(a.maps["depth"], b.maps["depth"])
 
 
+@pytest.mark.parametrize(("cache_mb", "all_fit"), [(64, True), (1, False)])  # a 64-px toy clip takes ≈ 0.3 MB
+def test_cached_clips_give_the_same_samples(tiny_dataset, cache_mb, all_fit):
+    spec = SampleSpec(frames=2, image_size=64, map_types=("depth", "skeleton"), need_heatmaps=True)
+    plain = take(ClipStream(str(tiny_dataset), spec, seed=3), 12)  # three epochs
+    stream = ClipStream(str(tiny_dataset), spec, seed=3, cache_mb=cache_mb)
+    cached = take(stream, 12)
+    for (pos_a, a), (pos_b, b) in zip(plain, cached, strict=True):
+        assert pos_a == pos_b and a.key == b.key
+        for name in ("frames", "reference", "heatmaps", "frame_ids"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        for name in spec.map_types:
+            np.testing.assert_array_equal(a.maps[name], b.maps[name])
+    per_clip = stream._cached_bytes // len(stream._cache)  # the toy clips are all the same size
+    assert len(stream._cache) == min(4, cache_mb * 2**20 // per_clip) and (len(stream._cache) == 4) == all_fit
+
+
 def test_samples_are_resized_windows_in_unit_range(tiny_dataset):
     position, sample = take(ClipStream(str(tiny_dataset), SPEC), 1)[0]
     assert sample.frames.shape == (3, 2, 32, 32) and sample.reference.shape == (3, 32, 32)
