@@ -3,8 +3,9 @@
 ``models:/<name>@<alias>`` (e.g. ``models:/dancegen@champion``) and ``models:/<name>/<version>`` name a
 registered pyfunc generator logged by :mod:`dancegen.tracking.models`; it carries one artifact,
 ``model_dir`` (:data:`MODEL_DIR_ARTIFACT`), the DanceModel directory. The alias is resolved to a version
-first and that version's ``model_dir`` is downloaded once into ``<cache>/models/<name>/v<version>`` (a
-later alias move downloads the new version; registered versions never change). An ``s3://`` prefix is
+first and that version's ``model_dir`` is downloaded once into ``<cache>/models/<name>/v<version>-<run id>``
+(a later alias move downloads the new version; a registered version never changes, and the run id tells
+apart the same version number in two registries). An ``s3://`` prefix is
 copied into the cache on every call, since a run may re-export to the same prefix.
 MLflow and the tracking endpoints (``MLFLOW_TRACKING_URI`` or the local stack) are imported only here.
 """
@@ -96,7 +97,9 @@ def resolve_registry_uri(uri: str) -> Path:
             raise WeightsError(f"{MODEL_KEY} {uri}: cannot download version {found.version} ({detail})") from None
         Path(downloaded).rename(staging / "model")
 
-    return _fill(cache_dir() / "models" / name / f"v{found.version}", fill, reuse=True) / "model"
+    # the run id keeps versions of different registries apart (another server's v1 is another model)
+    key = f"v{found.version}-{(found.run_id or found.creation_timestamp or 'norun')!s:.12}"
+    return _fill(cache_dir() / "models" / name / key, fill, reuse=True) / "model"
 
 
 def resolve_s3_prefix(uri: str) -> Path:

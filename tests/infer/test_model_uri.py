@@ -85,7 +85,8 @@ def test_registry_alias_resolves_to_the_model_dir_artifact(model_dir, tmp_path, 
         mlflow.set_registry_uri(None)
         monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
     local = resolve_model_dir("models:/dancegen@champion")
-    assert local == tmp_path / "cache" / "models" / "dancegen" / f"v{version}" / "model"
+    run_id = client.get_model_version("dancegen", version).run_id
+    assert local == tmp_path / "cache" / "models" / "dancegen" / f"v{version}-{run_id[:12]}" / "model"
     assert tree(local) == tree(model_dir)
     assert resolve_model_dir(f"models:/dancegen/{version}") == local  # the version is downloaded once
     with pytest.raises(WeightsError, match="--model models:/dancegen@nobody: not in the registry"):
