@@ -2,11 +2,14 @@
 training pipeline under kfp.local, promotion, generation from models:/dancegen@champion and the same
 request served by a real tritonserver."""
 
+import os
+
 import mlflow
 import pytest
 
 from dancegen.demo import CHAMPION, MICRO, MODEL_NAME, run_demo
 from dancegen.process import free_port
+from dancegen.tracking.endpoints import S3_VARS, TRACKING_VARS
 from dancegen.tracking.stack import LocalStack
 from dancegen.video import probe_mp4
 
@@ -14,16 +17,22 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def demo_home(tmp_path, monkeypatch):
-    for key in ("MLFLOW_TRACKING_URI", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.delenv("MLFLOW_S3_ENDPOINT_URL", raising=False)
+def demo_home(tmp_path):
+    """A private DANCEGEN_HOME with its own stack; the environment is restored afterwards (the demo exports the
+    stack's endpoints into os.environ for its pipeline steps, which must not leak into later tests)."""
+    saved = dict(os.environ)
+    for key in (*TRACKING_VARS, *S3_VARS):
+        os.environ.pop(key, None)
     home = tmp_path / "home"
-    monkeypatch.setenv("DANCEGEN_HOME", str(home))
+    os.environ["DANCEGEN_HOME"] = str(home)
     stack = LocalStack(home)
-    stack.up(s3_port=free_port(), mlflow_port=free_port())  # the demo reuses it: no clash with a user's stack
-    yield home
-    stack.down()
+    try:
+        stack.up(s3_port=free_port(), mlflow_port=free_port())  # the demo reuses it: no clash with a user's stack
+        yield home
+    finally:
+        stack.down()
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def test_demo_trains_promotes_generates_and_serves(demo_home, tmp_path):
