@@ -64,15 +64,24 @@ VARIANTS: dict[str, Variant] = {
 
 
 class StageSteps(StrictModel):
-    """Optimizer steps per training stage (SAE's stage 2 is scaled by ``sae_stage2_factor``)."""
+    """Optimizer steps per training stage, None = the training preset's (``dancegen train --preset``, the
+    recipe bench/train_quality.py measured); SAE's stage 2 is scaled by ``sae_stage2_factor``."""
 
-    stage0: int = Field(default=40, ge=1)
-    stage1: int = Field(default=40, ge=1)
-    stage2: int = Field(default=40, ge=1)
-    stage3: int = Field(default=10, ge=1)
+    stage0: int | None = Field(default=None, ge=1)
+    stage1: int | None = Field(default=None, ge=1)
+    stage2: int | None = Field(default=None, ge=1)
+    stage3: int | None = Field(default=None, ge=1)
 
-    def of(self, stage: int) -> int:
-        return getattr(self, f"stage{stage}")
+    def of(self, stage: int, preset: str = "tiny") -> int:
+        given = getattr(self, f"stage{stage}")
+        return given if given is not None else preset_steps(preset, stage)
+
+
+def preset_steps(preset: str, stage: int) -> int:
+    """``stages.stage<N>.max_steps`` of the training preset."""
+    from dancegen.train.config import load_train_config
+
+    return load_train_config(stage=stage, preset=preset).current.max_steps
 
 
 class AblationSettings(StrictModel):
@@ -102,7 +111,8 @@ class AblationSettings(StrictModel):
 
 
 ABLATION_PRESETS: dict[str, dict[str, Any]] = {
-    # ≈ 10 minutes on 2 CPU cores: 6 tracks → 8 train + 4 test clips of 5 s at 10 fps
+    # ≈ 30 minutes on 2 CPU cores: 6 tracks → 8 train + 4 test clips of 5 s at 10 fps, the training preset's
+    # steps (stage 0: 600 + the VAE's 400 once, shared), 4 models (no-pseudo needs AIST++ motions)
     "tiny": {},
     # seconds per run, for tests: 3 one-clip tracks of 2 s at 8 fps, one step per stage, one DDIM step
     "quick": {
@@ -191,8 +201,9 @@ def plan_training(
     """The training runs of the selected variants, in an order where every run's ``init_run`` comes first,
     and ``{variant: reason}`` for variants that cannot be trained here.
 
-    A run is ``{"name", "variant", "preset", "stage", "cli", "overrides", "init_run"}``: ``cli`` and ``overrides``
-    are the layers :func:`dancegen.train.config.load_train_config` takes, ``init_run`` the run it starts from.
+    A run is ``{"name", "variant", "preset", "stage", "cli", "overrides", "init_run", "vae_run"}``: ``cli`` and
+    ``overrides`` are the layers :func:`dancegen.train.config.load_train_config` takes, ``init_run`` the run it
+    starts from, ``vae_run`` the run whose trained VAE it uses (``weights.vae``).
     """
     runs: list[dict[str, Any]] = []
     unavailable: dict[str, str] = {}
@@ -211,7 +222,7 @@ def plan_training(
             if stage == 0 and not variant.pseudo_motions:
                 previous = run_name("ours", 0)  # stage 0 is CHAMP's pose-to-video pretraining: shared with Ours
                 continue
-            steps = settings.steps.of(stage)
+            steps = settings.steps.of(stage, settings.model_preset)
             if stage == 2 and variant.audio_encoder == "simple":
                 steps = math.ceil(steps * settings.sae_stage2_factor)
             cli: dict[str, Any] = {
@@ -225,6 +236,7 @@ def plan_training(
             }
             if stage == 0 and model_overrides:
                 cli = deep_merge(cli, {"model": {"overrides": model_overrides}})
+            share_vae = stage == 0 and key != "ours" and "ours" in settings.variants and not _vae_given(settings)
             runs.append(
                 {
                     "name": run_name(key, stage),
@@ -234,10 +246,17 @@ def plan_training(
                     "cli": cli,
                     "overrides": list(settings.train_overrides),
                     "init_run": previous,
+                    # the VAE codes frames whatever the variant: trained once, in Ours' stage 0, then shared
+                    "vae_run": run_name("ours", 0) if share_vae else None,
                 }
             )
             previous = run_name(key, stage)
     return runs, unavailable
+
+
+def _vae_given(settings: AblationSettings) -> bool:
+    keys = {item.split("=", 1)[0].strip() for item in settings.train_overrides}
+    return bool(keys & {"weights.vae", "weights.champ_dir"})
 
 
 def final_run(variant: str) -> str:

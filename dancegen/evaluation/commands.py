@@ -62,7 +62,7 @@ def ablate_command(
     preset: Annotated[str, typer.Option(help="Model/training preset of every run (tiny on this machine).")] = "tiny",
     out: Annotated[Path, typer.Option(help="Work directory: data/, runs/, report/.")] = Path("ablation-out"),
     steps: Annotated[
-        str | None, typer.Option(help="Training steps: N for every stage, or 0=N,1=N,2=N,3=N (tiny: 40,40,40,10).")
+        str | None, typer.Option(help="Steps: N for every stage or 0=N,1=N,2=N,3=N (default: the training preset's).")
     ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="Micro run (1 step per stage, 1 DDIM step, 1 test clip): checks wiring.")

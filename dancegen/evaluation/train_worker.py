@@ -55,17 +55,22 @@ def run_plan(plan: list[dict[str, Any]], results_path: str | Path) -> dict[str, 
     markers: dict[str, dict[str, Any]] = {}
     digests: dict[str, str] = {}
     for index, run in enumerate(plan, start=1):
-        name, init = run["name"], run.get("init_run")
-        if init and results.get(init, {}).get("status") != "ok":
-            results[name] = {"status": "skipped", "reason": f"it starts from {init}, which has no model"}
+        name, init, vae = run["name"], run.get("init_run"), run.get("vae_run")
+        missing = [needed for needed in (init, vae) if needed and results.get(needed, {}).get("status") != "ok"]
+        if missing:
+            results[name] = {"status": "skipped", "reason": f"it starts from {missing[0]}, which has no model"}
             continue
         data = run["cli"]["data"]["path"]
         digests.setdefault(data, manifest_digest(load_manifest(data)))
         marker = _marker(run, digests[data], markers.get(init) if init else None)
+        if vae:
+            marker["vae"] = markers.get(vae)
         out = Path(run["cli"]["out"])
         cli = dict(run["cli"])
         if init:
             cli["init_from"] = results[init]["model_dir"]
+        if vae:
+            cli["weights"] = {**cli.get("weights", {}), "vae": results[vae]["model_dir"]}
         print(f"[train {index}/{len(plan)}] {name} (stage {run['stage']})", flush=True)
         info = _finished(out, marker)
         if info is not None:

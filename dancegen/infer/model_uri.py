@@ -72,7 +72,6 @@ def resolve_registry_uri(uri: str) -> Path:
     from dancegen.tracking.endpoints import require_tracking_server, resolve_endpoints
 
     endpoints = resolve_endpoints()
-    endpoints.export()
     require_tracking_server(endpoints.tracking_uri)
     name, alias, version = match.group("name"), match.group("alias"), match.group("version")
     client = mlflow.MlflowClient(tracking_uri=endpoints.tracking_uri, registry_uri=endpoints.tracking_uri)
@@ -81,16 +80,18 @@ def resolve_registry_uri(uri: str) -> Path:
     except MlflowException as exc:
         detail = " ".join(str(exc).split())[:200]
         raise WeightsError(f"{MODEL_KEY} {uri}: not in the registry at {endpoints.tracking_uri} ({detail})") from None
-    versioned = f"models:/{name}/{found.version}"
 
     def fill(staging: Path) -> None:
         try:
+            # the version's own artifact location: MLflow resolves ``models:/`` through the process-wide registry
+            # URI, whatever client asks, so a ``models:/`` download could read another server's registry
+            root = client.get_model_version_download_uri(name, found.version).rstrip("/")
             mlmodel = mlflow.artifacts.download_artifacts(
-                artifact_uri=f"{versioned}/MLmodel", dst_path=str(staging / "meta"), tracking_uri=endpoints.tracking_uri
+                artifact_uri=f"{root}/MLmodel", dst_path=str(staging / "meta"), tracking_uri=endpoints.tracking_uri
             )
             inner = _model_dir_path(Path(mlmodel), uri)
             downloaded = mlflow.artifacts.download_artifacts(
-                artifact_uri=f"{versioned}/{inner}", dst_path=str(staging / "dl"), tracking_uri=endpoints.tracking_uri
+                artifact_uri=f"{root}/{inner}", dst_path=str(staging / "dl"), tracking_uri=endpoints.tracking_uri
             )
         except MlflowException as exc:
             detail = " ".join(str(exc).split())[:200]
@@ -99,7 +100,8 @@ def resolve_registry_uri(uri: str) -> Path:
 
     # the run id keeps versions of different registries apart (another server's v1 is another model)
     key = f"v{found.version}-{(found.run_id or found.creation_timestamp or 'norun')!s:.12}"
-    return _fill(cache_dir() / "models" / name / key, fill, reuse=True) / "model"
+    with endpoints.exported():  # S3 keys for an artifact store the server does not proxy
+        return _fill(cache_dir() / "models" / name / key, fill, reuse=True) / "model"
 
 
 def resolve_s3_prefix(uri: str) -> Path:

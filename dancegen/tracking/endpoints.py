@@ -13,8 +13,9 @@ If any variable of a group is set in the environment, that group comes from the 
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,10 +45,30 @@ class Endpoints:
     def s3_endpoint(self) -> str | None:
         return self.env.get("AWS_ENDPOINT_URL") or self.env.get("MLFLOW_S3_ENDPOINT_URL")
 
-    def export(self) -> None:
-        """Put the variables that are not already set into ``os.environ`` (for boto3 and MLflow's S3 client)."""
-        for key, value in self.env.items():
-            os.environ.setdefault(key, value)
+    def export(self) -> Callable[[], None]:
+        """Put the variables that are not already set into ``os.environ`` (for boto3 and MLflow's S3 client).
+
+        Returns a function that takes them out again (a variable changed meanwhile is left alone): a
+        library call must not leave one server's keys behind for the next call, which may use another.
+        """
+        added = {key: value for key, value in self.env.items() if key not in os.environ}
+        os.environ.update(added)
+
+        def undo() -> None:
+            for key, value in added.items():
+                if os.environ.get(key) == value:
+                    del os.environ[key]
+
+        return undo
+
+    @contextlib.contextmanager
+    def exported(self) -> Iterator[None]:
+        """:meth:`export` for the duration of the block."""
+        undo = self.export()
+        try:
+            yield
+        finally:
+            undo()
 
     def describe(self) -> str:
         """One line naming the endpoints and where they came from (no keys)."""
@@ -114,3 +135,34 @@ def require_tracking_server(tracking_uri: str, attempts: int = 5, backoff: float
         f"MLflow tracking server {shown} is unreachable after {max(1, attempts)} attempts in {elapsed:.1f} s "
         f"({' '.join(reason.split())}); start it with `dancegen stack up` or point MLFLOW_TRACKING_URI at a running one"
     )
+
+
+_URI_VARS = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+@contextlib.contextmanager
+def mlflow_uris(tracking_uri: str) -> Iterator[None]:
+    """MLflow's process-wide tracking and registry URIs set to ``tracking_uri`` for the block, then restored.
+
+    For the fluent calls that take no URI (``mlflow.register_model``, ``mlflow.start_run``): MLflow keeps
+    them in module globals *and* in ``MLFLOW_*_URI`` (``set_registry_uri(None)`` does not even clear the
+    latter), so without the restore a later call in this process would talk to this server.
+    """
+    import mlflow
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    saved_env = {name: os.environ.get(name) for name in _URI_VARS}
+    saved_tracking, saved_registry = tracking_utils._tracking_uri, registry_utils._registry_uri
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(saved_tracking)
+        registry_utils._registry_uri = saved_registry
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -96,14 +96,16 @@ class MlflowTracker:
         from mlflow import MlflowClient
 
         endpoints: Endpoints | None = None
+        self._unexport: Callable[[], None] = lambda: None  # the endpoints' variables live as long as the run
         if tracking_uri is None:
             endpoints = resolve_endpoints()
-            endpoints.export()
             tracking_uri = endpoints.tracking_uri
         self.tracking_uri = tracking_uri
         stack_secrets = [v for k, v in (endpoints.env.items() if endpoints else ()) if is_secret_key(k)]
         self._secrets = known_secrets(stack_secrets)
         require_tracking_server(tracking_uri, attempts=attempts, backoff=backoff)
+        if endpoints is not None:
+            self._unexport = endpoints.export()
         self._client = MlflowClient(tracking_uri)
         self._async = async_metrics
         self._flush_seconds = flush_seconds
@@ -205,8 +207,11 @@ class MlflowTracker:
             self.flush()
             self._wait_pending()
         finally:
-            with self._calling("end the run"):
-                self._client.set_terminated(self.run_id, status=status)
+            try:
+                with self._calling("end the run"):
+                    self._client.set_terminated(self.run_id, status=status)
+            finally:
+                self._unexport()
 
     # -- extras -------------------------------------------------------------------------------
     def set_tags(self, tags: Mapping[str, Any]) -> None:

@@ -11,6 +11,7 @@ explicit ``pip_requirements`` (pinned to this environment), so logging never run
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from importlib import metadata
@@ -111,7 +112,7 @@ def log_generator(
     """
     import mlflow
 
-    from dancegen.tracking.endpoints import require_tracking_server, resolve_endpoints
+    from dancegen.tracking.endpoints import mlflow_uris, require_tracking_server, resolve_endpoints
     from dancegen.tracking.mlflow_tracker import MlflowTracker
 
     location = os.fspath(model_dir)
@@ -119,17 +120,15 @@ def log_generator(
         raise TrackingError(
             f"model_dir {location} has no {MODEL_INDEX}; pass a directory written by DanceModel.save_pretrained"
         )
-    if run_id is None:  # a fresh run (probed, tagged with the git revision) just for this model
-        tracker = MlflowTracker(experiment=experiment, run_name=f"log-{name}", tracking_uri=tracking_uri)
-        run_id, tracking_uri = tracker.run_id, tracker.tracking_uri
-    elif tracking_uri is None:
+    exported: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if tracking_uri is None:
         endpoints = resolve_endpoints()
-        endpoints.export()
-        tracking_uri = endpoints.tracking_uri
+        exported, tracking_uri = endpoints.exported(), endpoints.tracking_uri
     require_tracking_server(tracking_uri)
-    mlflow.set_tracking_uri(tracking_uri)
+    if run_id is None:  # a fresh run (tagged with the git revision) just for this model
+        run_id = MlflowTracker(experiment=experiment, run_name=f"log-{name}", tracking_uri=tracking_uri).run_id
     try:
-        with mlflow.start_run(run_id=run_id):
+        with exported, mlflow_uris(tracking_uri), mlflow.start_run(run_id=run_id):
             return mlflow.pyfunc.log_model(
                 name=name,
                 python_model=str(PYFUNC_MODEL_FILE),

@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dancegen.tracking.endpoints import require_tracking_server, resolve_endpoints
+from dancegen.tracking.endpoints import Endpoints, mlflow_uris, require_tracking_server, resolve_endpoints
 from dancegen.tracking.errors import RegistryError, TrackingError
 from dancegen.tracking.provenance import git_revision, manifest_hash
 from dancegen.tracking.scrub import scrub, scrub_text
@@ -88,10 +88,10 @@ class ModelRegistry:
     def __init__(self, tracking_uri: str | None = None, attempts: int = 5, backoff: float = 0.5) -> None:
         from mlflow import MlflowClient
 
+        self._endpoints: Endpoints | None = None
         if tracking_uri is None:
-            endpoints = resolve_endpoints()
-            endpoints.export()
-            tracking_uri = endpoints.tracking_uri
+            self._endpoints = resolve_endpoints()
+            tracking_uri = self._endpoints.tracking_uri
         require_tracking_server(tracking_uri, attempts=attempts, backoff=backoff)
         self.tracking_uri = tracking_uri
         self._client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
@@ -123,9 +123,8 @@ class ModelRegistry:
             tags["git.revision"] = revision
         if config is not None:
             tags["config"] = json.dumps(scrub(dict(config)), sort_keys=True, default=str)
-        with self._calling(f"register {model_uri} as {name!r}"):
-            mlflow.set_tracking_uri(self.tracking_uri)
-            mlflow.set_registry_uri(self.tracking_uri)
+        exported = self._endpoints.exported() if self._endpoints else contextlib.nullcontext()
+        with self._calling(f"register {model_uri} as {name!r}"), exported, mlflow_uris(self.tracking_uri):
             version = mlflow.register_model(model_uri, name, tags=tags).version
             if alias:
                 self._client.set_registered_model_alias(name, alias, version)

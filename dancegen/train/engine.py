@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -67,6 +69,42 @@ def local_device() -> torch.device:
     return torch.device("cpu")
 
 
+log = logging.getLogger(__name__)
+
+STALE_BUILD_SECONDS = 10.0
+"""How long a build lock seen under the file lock may stand before it counts as left by a killed process."""
+
+
+def build_cpu_comm_op() -> None:
+    """Build (or load) DeepSpeed's CPU communication op, first clearing a build lock a killed process left.
+
+    torch marks a build in progress with a plain ``<op>/lock`` file; a process killed while it stands (any run
+    stopped in its first second) leaves it behind, and every later run would wait for it forever. Builds by
+    dancegen processes are serialised with an OS file lock (released by the kernel when its holder dies), so
+    a ``lock`` seen while holding it, and still there after :data:`STALE_BUILD_SECONDS`, is stale.
+    """
+    import fcntl
+
+    import deepspeed.ops
+    from deepspeed.accelerator import get_accelerator
+
+    builder = get_accelerator().create_op_builder("ShareMemCommBuilder")
+    if builder is None or not deepspeed.ops.__compatible_ops__.get(builder.NAME, False):
+        return  # DeepSpeed will not build it either
+    root = Path(os.environ["TORCH_EXTENSIONS_DIR"])
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f"{builder.NAME}.flock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        baton = root / builder.NAME / "lock"
+        deadline = time.monotonic() + STALE_BUILD_SECONDS
+        while baton.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if baton.exists():
+            log.warning("removing %s: a build lock left by a killed process", baton)
+            baton.unlink(missing_ok=True)
+        builder.load(verbose=False)  # cached per process: deepspeed.init_distributed's own load does not build
+
+
 def init_distributed() -> Distributed:
     """Join (or create) the process group; idempotent."""
     prepare_environment()
@@ -74,6 +112,8 @@ def init_distributed() -> Distributed:
 
     logging.getLogger("DeepSpeed").setLevel(logging.WARNING)
     backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if backend == "gloo":
+        build_cpu_comm_op()
     deepspeed.init_distributed(dist_backend=backend, auto_mpi_discovery=False, verbose=False)
     return Distributed(
         rank=int(os.environ["RANK"]),

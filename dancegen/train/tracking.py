@@ -112,10 +112,7 @@ def make_tracker(kind: str, root: str | os.PathLike, rank: int, experiment: str 
     if kind == "files":
         return FileTracker(root)
     if kind == "mlflow":
-        from dancegen.tracking.endpoints import resolve_endpoints
         from dancegen.tracking.mlflow_tracker import MlflowTracker
 
-        endpoints = resolve_endpoints()
-        endpoints.export()
-        return MlflowTracker(experiment=experiment, run_name=run_name, tracking_uri=endpoints.tracking_uri)
+        return MlflowTracker(experiment=experiment, run_name=run_name)  # endpoints: environment or local stack
     raise ValueError(f"unknown tracker {kind!r}")  # unreachable: the config type allows only the kinds above

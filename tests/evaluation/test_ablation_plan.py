@@ -16,6 +16,7 @@ from dancegen.evaluation.ablation_plan import (
     temporal_overrides,
 )
 from dancegen.evaluation.train_worker import MARKER, _finished, _marker
+from dancegen.train.autoencoder import vae_phase_steps
 from dancegen.train.config import load_train_config
 
 CHOREOGRAPHER_ONLY = Counter({"choreographer": 8})
@@ -26,6 +27,8 @@ def resolved(run, init_dir="/models/prev"):
     cli = dict(run["cli"])
     if run["init_run"]:
         cli["init_from"] = init_dir
+    if run["vae_run"]:
+        cli["weights"] = {"vae": "/models/ours-s0"}
     return load_train_config(stage=run["stage"], preset=run["preset"], cli=cli, overrides=run["overrides"])
 
 
@@ -47,6 +50,11 @@ def test_every_variant_chains_its_stages_and_the_trainer_accepts_them(tmp_path):
     assert by_name["sae-s2"].model.audio_encoder == "simple" and "music_encoder" in by_name["sae-s2"].current.trainable
     assert by_name["dns-s0"].model.guidance_types == "DNS" and by_name["p-s3"].model.guidance_types == "P"
     assert by_name["ours-s0"].model.guidance_types == "PDNS"
+    # the VAE is trained once (Ours' stage 0) and every other stage 0 decodes with it
+    assert vae_phase_steps(by_name["ours-s0"]) == 10
+    for name in ("sae-s0", "dns-s0", "p-s0"):
+        assert next(r for r in plan if r["name"] == name)["vae_run"] == "ours-s0"
+        assert names.index("ours-s0") < names.index(name) and vae_phase_steps(by_name[name]) == 0
     # 5-s clips at 10 fps: the tiny model's temporal range is widened at stage 0 (and inherited afterwards)
     assert by_name["ours-s0"].model.overrides == {
         "m2penc": {"max_frames": 50},
@@ -68,6 +76,15 @@ def test_without_pseudo_motions_trains_on_the_other_sources_from_ours_stage_0(tm
         cfg = resolved(runs[f"no-pseudo-s{stage}"])
         assert cfg.data.motion_sources == ["aist"]
     assert resolved(runs["ours-s1"]).data.motion_sources is None
+
+
+def test_default_steps_are_the_training_presets_recipe(tmp_path):
+    settings = load_ablation_settings("tiny", variants=["ours", "sae"])
+    plan, _ = plan_training(settings, "/data", tmp_path, CHOREOGRAPHER_ONLY)
+    for run in plan:
+        preset = load_train_config(stage=run["stage"], preset="tiny").current.max_steps
+        expected = math.ceil(preset * 4 / 3) if run["name"] == "sae-s2" else preset
+        assert resolved(run).current.max_steps == expected
 
 
 def test_quick_settings_fit_the_tiny_model_unchanged():

@@ -61,6 +61,7 @@ def test_s3_prefix_is_downloaded_and_loaded(s3_env, model_dir, tiny_model):
 def test_registry_alias_resolves_to_the_model_dir_artifact(model_dir, tmp_path, monkeypatch):
     import mlflow
 
+    from dancegen.tracking.endpoints import mlflow_uris
     from dancegen.tracking.models import PYFUNC_MODEL_FILE
 
     tracking_uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -68,9 +69,7 @@ def test_registry_alias_resolves_to_the_model_dir_artifact(model_dir, tmp_path, 
     monkeypatch.setenv("DANCEGEN_CACHE", str(tmp_path / "cache"))
     client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     experiment = client.create_experiment("generators", artifact_location=(tmp_path / "artifacts").as_uri())
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
-    try:
+    with mlflow_uris(tracking_uri):  # the fluent calls below; restored after (another test has another server)
         with mlflow.start_run(experiment_id=experiment):
             info = mlflow.pyfunc.log_model(
                 name="generator",
@@ -80,10 +79,7 @@ def test_registry_alias_resolves_to_the_model_dir_artifact(model_dir, tmp_path, 
             )
         version = mlflow.register_model(info.model_uri, "dancegen").version
         client.set_registered_model_alias("dancegen", "champion", version)
-    finally:
-        mlflow.set_tracking_uri(None)  # also clears MLFLOW_TRACKING_URI: the endpoints must find it in the env
-        mlflow.set_registry_uri(None)
-        monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_uri)
+    monkeypatch.setenv("MLFLOW_REGISTRY_URI", "sqlite:///elsewhere.db")  # a stale registry must not be asked
     local = resolve_model_dir("models:/dancegen@champion")
     run_id = client.get_model_version("dancegen", version).run_id
     assert local == tmp_path / "cache" / "models" / "dancegen" / f"v{version}-{run_id[:12]}" / "model"

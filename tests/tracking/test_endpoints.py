@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+import mlflow
 import pytest
 
-from dancegen.tracking.endpoints import resolve_endpoints
+from dancegen.tracking.endpoints import Endpoints, mlflow_uris, resolve_endpoints
 from dancegen.tracking.errors import TrackingError
 from dancegen.tracking.scrub import REDACTED, is_secret_key, scrub, scrub_text, secrets_in_file
 
@@ -18,6 +21,27 @@ def test_environment_wins_group_by_group(tmp_path):
     assert "AWS_SECRET_ACCESS_KEY" not in endpoints.env  # never filled in from elsewhere
     only_tracking = resolve_endpoints({"MLFLOW_TRACKING_URI": "http://mlflow:5000"}, home=tmp_path)
     assert only_tracking.s3_source == "none" and only_tracking.s3_endpoint is None
+
+
+def test_exported_variables_leave_with_the_block_and_set_ones_stay(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_DEFAULT_REGION": "us-east-1"}
+    endpoints = Endpoints("http://127.0.0.1:2", env, "local stack", "local stack")
+    with endpoints.exported():
+        assert os.environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:1"
+        assert os.environ["AWS_DEFAULT_REGION"] == "eu-west-1"  # the user's setting wins
+    assert "AWS_ENDPOINT_URL" not in os.environ and os.environ["AWS_DEFAULT_REGION"] == "eu-west-1"
+
+
+def test_mlflow_uris_are_restored_with_their_variables(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:3")
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    with mlflow_uris("http://127.0.0.1:4"):
+        assert mlflow.get_tracking_uri() == mlflow.get_registry_uri() == "http://127.0.0.1:4"
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == before
+    assert os.environ["MLFLOW_TRACKING_URI"] == "http://127.0.0.1:3" and "MLFLOW_REGISTRY_URI" not in os.environ
 
 
 def test_nothing_configured_names_the_fix(tmp_path):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 
+import mlflow
 import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
@@ -101,3 +103,13 @@ def test_cli_promote_and_list(mlflow_env, logged_generator, model_name):
     assert lines[0].startswith(f"{model_name}  v{v2}") and "champion" in lines[0] and "fvd=280" in lines[0]
     missing = runner.invoke(registry_app, ["promote", "--model", model_name, "--version", "42"])
     assert isinstance(missing.exception, RegistryError)
+
+
+def test_registering_leaves_no_server_behind_in_the_process(mlflow_server, logged_generator, model_name, monkeypatch):
+    """A later call with another server (a test's, a user's) must not inherit this one (fluent MLflow globals)."""
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.delenv(name, raising=False)
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    ModelRegistry(mlflow_server.tracking_uri).register(logged_generator.model_uri, model_name)
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == before
+    assert "MLFLOW_TRACKING_URI" not in os.environ and "MLFLOW_REGISTRY_URI" not in os.environ
