@@ -13,6 +13,7 @@ MLflow and the tracking endpoints (``MLFLOW_TRACKING_URI`` or the local stack) a
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -59,8 +60,9 @@ def _model_dir_path(mlmodel: Path, uri: str) -> str:
     return entry["path"]
 
 
-def resolve_registry_uri(uri: str) -> Path:
-    """Download the DanceModel directory of a registered generator (``models:/name@alias|/version``)."""
+def resolve_registry_uri(uri: str, tracking_uri: str | None = None) -> Path:
+    """Download the DanceModel directory of a registered generator (``models:/name@alias|/version``) from the
+    registry at ``tracking_uri`` (default: ``MLFLOW_TRACKING_URI`` or the local stack)."""
     match = _REGISTRY_URI.match(uri)
     if not match:
         raise WeightsError(
@@ -71,7 +73,7 @@ def resolve_registry_uri(uri: str) -> Path:
 
     from dancegen.tracking.endpoints import require_tracking_server, resolve_endpoints
 
-    endpoints = resolve_endpoints()
+    endpoints = resolve_endpoints({**os.environ, "MLFLOW_TRACKING_URI": tracking_uri} if tracking_uri else None)
     require_tracking_server(endpoints.tracking_uri)
     name, alias, version = match.group("name"), match.group("alias"), match.group("version")
     client = mlflow.MlflowClient(tracking_uri=endpoints.tracking_uri, registry_uri=endpoints.tracking_uri)

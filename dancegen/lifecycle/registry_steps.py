@@ -8,11 +8,8 @@ The tracking server comes from ``tracking_uri`` or, when it is "", from the envi
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -100,23 +97,6 @@ def promote_model(
     return Promotion(result.promoted, result.reason)
 
 
-@contextlib.contextmanager
-def _tracking_environment(tracking_uri: str) -> Iterator[None]:
-    """Point ``MLFLOW_TRACKING_URI`` at ``tracking_uri`` for the duration (no change when it is "")."""
-    if not tracking_uri:
-        yield
-        return
-    previous = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = tracking_uri
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = previous
-
-
 def fetch_model(model: ArtifactLike, model_name: str, reference: str = "champion", tracking_uri: str = "") -> str:
     """Copy a registered version's DanceModel into the Model artifact ``model`` (as ``model/``).
 
@@ -125,15 +105,14 @@ def fetch_model(model: ArtifactLike, model_name: str, reference: str = "champion
     from dancegen.infer.model_uri import resolve_registry_uri
     from dancegen.tracking.registry import ModelRegistry
 
-    with _tracking_environment(tracking_uri):
-        registry = ModelRegistry(tracking_uri or None)
-        version = reference if reference.isdigit() else registry.version_by_alias(model_name, reference)
-        if version is None:
-            raise PipelineError(
-                f"no version of {model_name!r} holds the alias {reference!r} at {registry.tracking_uri}; "
-                "run the training pipeline (it registers and promotes) or name a version number"
-            )
-        source = resolve_registry_uri(f"models:/{model_name}/{version}")
+    registry = ModelRegistry(tracking_uri or None)
+    version = reference if reference.isdigit() else registry.version_by_alias(model_name, reference)
+    if version is None:
+        raise PipelineError(
+            f"no version of {model_name!r} holds the alias {reference!r} at {registry.tracking_uri}; "
+            "run the training pipeline (it registers and promotes) or name a version number"
+        )
+    source = resolve_registry_uri(f"models:/{model_name}/{version}", registry.tracking_uri)
     target = Path(model.path) / model_subdir()
     if target.exists():
         shutil.rmtree(target)
