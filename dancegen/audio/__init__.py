@@ -4,9 +4,19 @@
 - :mod:`dancegen.audio.features`  ``edge_features`` (N, 35), ``resample_features``, ``music_beat_frames``
 - :mod:`dancegen.audio.jukebox`   ``JukeboxExtractor`` (N, 4800) from local Jukebox checkpoints
 - :mod:`dancegen.audio.synth`     ``generate_track``: genre-flavoured music on an exact beat grid
+
+librosa's filter banks (the chroma CQT's: ≈ 0.1 s of the 0.17 s of a 5-s track's EDGE features) are kept in
+librosa's own disk cache, ``$LIBROSA_CACHE_DIR`` (default ``<dancegen cache>/librosa``, set here before
+librosa is imported; its default level 10 caches filters only, never features).
 """
 
-from dancegen.audio.features import (
+import os as _os
+
+from dancegen.paths import cache_dir as _cache_dir
+
+_os.environ.setdefault("LIBROSA_CACHE_DIR", str(_cache_dir() / "librosa"))
+
+from dancegen.audio.features import (  # noqa: E402 — librosa reads its cache directory when first imported
     EDGE_DIM,
     FeatureConfig,
     edge_features,

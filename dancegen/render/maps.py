@@ -23,7 +23,7 @@ from dancegen.render.context import RenderError
 from dancegen.render.heatmaps import joint_heatmaps
 from dancegen.render.rasterizer import BodyRasterizer
 from dancegen.render.skeleton import SKELETON_POINTS, draw_skeleton, keypoint_indices, resolve_joint_set
-from dancegen.render.streams import GuidanceStreams, depth_to_yuv444, labels_to_yuv444, rgba_to_yuv420
+from dancegen.render.streams import GuidanceStreams, depth_to_yuv420, labels_to_yuv444, rgba_to_yuv420
 
 NUM_JOINTS = 24
 
@@ -196,7 +196,7 @@ class GuidanceRenderer:
         raster = {"depth": out.depth, "normal": streams["normal"].frames, "semantic": out.semantic, "rgb": out.rgba}
         self.stream_rasterizer.render_sequence(vertices, appearance, out=raster)
         rgba_to_yuv420(out.rgba, out=streams["rgb"].frames)
-        depth_to_yuv444(out.depth, out=streams["depth"].frames)
+        depth_to_yuv420(out.depth, out=streams["depth"].frames)
         labels_to_yuv444(out.semantic, "semantic", out=streams["semantic"].frames)
 
         points2d, visible2d = self._project(vertices, joints)

@@ -33,8 +33,9 @@ import numpy as np
 from dancegen.video import PlanarVideo, decode_mp4, encode_mp4
 
 MAP_STREAMS = ("rgb", "depth", "normal", "semantic", "skeleton")
-# yuv444p keeps the thin coloured limbs and part boundaries of the guidance maps crisp
-PIX_FMTS = {name: "yuv420p" if name == "rgb" else "yuv444p" for name in MAP_STREAMS}
+# yuv444p keeps the thin coloured limbs and part boundaries of the guidance maps crisp; the avatar and the
+# grey depth image (no chroma to lose) are yuv420p
+PIX_FMTS = {name: "yuv420p" if name in ("rgb", "depth") else "yuv444p" for name in MAP_STREAMS}
 FORMAT_VERSION = 1
 
 
