@@ -12,7 +12,7 @@ imported only when a body is loaded or posed.
 """
 
 from dancegen.body.aist import load_aist_motion, save_aist_motion
-from dancegen.body.choreographer import choreograph
+from dancegen.body.choreographer import choreograph, choreograph_posed
 from dancegen.body.contact import place_on_floor
 from dancegen.body.limits import JOINT_LIMITS, limit_violation
 from dancegen.body.motion import Motion, PosedBody, pose_body
@@ -34,6 +34,7 @@ __all__ = [
     "Motion",
     "PosedBody",
     "choreograph",
+    "choreograph_posed",
     "ensure_smpl_model_dir",
     "genre_names",
     "limit_violation",

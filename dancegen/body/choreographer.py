@@ -26,9 +26,9 @@ import functools
 
 import numpy as np
 
-from dancegen.body.contact import BOTH, LEFT, RIGHT, contact_from_stance, plant_feet
+from dancegen.body.contact import BOTH, LEFT, RIGHT, contact_from_stance, plant_feet, plant_feet_posed
 from dancegen.body.limits import EULER_ORDER, clip_to_limits, euler_to_rotvec
-from dancegen.body.motion import Motion
+from dancegen.body.motion import Motion, PosedBody
 from dancegen.body.moves import (
     ARM_PATTERNS,
     LEG_JOINTS,
@@ -169,6 +169,23 @@ def choreograph(beat_times: np.ndarray, seconds: float, fps: float, genre: str, 
     (AIST's ten genres, their codes, common music genres); model: the smplx body used to place the feet
     (default: the procedural body).
     """
+    poses, stance = _dance(beat_times, seconds, fps, genre, seed)
+    trans = plant_feet(model if model is not None else _procedural_body(), poses, stance, fps)
+    return Motion(poses, trans, fps, contact_from_stance(stance))
+
+
+def choreograph_posed(
+    beat_times: np.ndarray, seconds: float, fps: float, genre: str, seed: int, model=None
+) -> tuple[Motion, PosedBody]:
+    """:func:`choreograph`'s motion and the body posed on every frame (placing the feet poses it anyway;
+    N · 83 kB of vertices for SMPL): equal to ``pose_body(model, motion)``."""
+    poses, stance = _dance(beat_times, seconds, fps, genre, seed)
+    trans, posed = plant_feet_posed(model if model is not None else _procedural_body(), poses, stance, fps)
+    return Motion(poses, trans, fps, contact_from_stance(stance)), posed
+
+
+def _dance(beat_times: np.ndarray, seconds: float, fps: float, genre: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 72) float32 poses and (N,) stance codes of the dance (checked arguments)."""
     style_name = resolve_genre(str(genre))
     if style_name is None:
         raise ConfigError(f"genre {genre!r} is unknown to the choreographer; use one of {', '.join(genre_names())}")
@@ -185,6 +202,4 @@ def choreograph(beat_times: np.ndarray, seconds: float, fps: float, genre: str, 
     keys, stances = plan_keys(len(times), STYLES[style_name], rng)
     euler, stance = interpolate_keys(times, keys, stances, np.arange(frames) / fps)
     euler = clip_to_limits(flatten_feet(euler))
-    poses = euler_to_rotvec(euler).reshape(frames, 72).astype(np.float32)
-    trans = plant_feet(model if model is not None else _procedural_body(), poses, stance, fps)
-    return Motion(poses, trans, fps, contact_from_stance(stance))
+    return euler_to_rotvec(euler).reshape(frames, 72).astype(np.float32), stance

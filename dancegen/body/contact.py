@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dancegen.body.motion import Motion, pose_body
+from dancegen.body.motion import Motion, PosedBody, pose_body
 
 LEFT, RIGHT, BOTH = 0, 1, 2
 LEFT_FOOT_PARTS = (7, 10)  # left_ankle, left_foot
@@ -42,6 +42,19 @@ def plant_feet(model, poses: np.ndarray, stance: np.ndarray, fps: float, chunk: 
     Frame 0 puts the pelvis above the origin. Forward kinematics runs ``chunk`` frames at a time, so long
     tracks need little memory.
     """
+    return _plant(model, poses, stance, fps, chunk)[0]
+
+
+def plant_feet_posed(model, poses: np.ndarray, stance: np.ndarray, fps: float) -> tuple[np.ndarray, PosedBody]:
+    """:func:`plant_feet`'s translation and the body posed with it on every frame (world frame), which the
+    foot placement computes anyway: N · 83 kB of vertices for SMPL, so for tracks that fit in memory."""
+    trans, local = _plant(model, poses, stance, fps, chunk=max(1, len(poses)))
+    offset = trans[:, None, :]  # smplx adds transl to the posed vertices and joints the same way
+    return trans, PosedBody(local.vertices + offset, local.joints + offset, local.faces)
+
+
+def _plant(model, poses: np.ndarray, stance: np.ndarray, fps: float, chunk: int) -> tuple[np.ndarray, PosedBody]:
+    """(translation (N, 3), the last chunk's body posed with zero translation)."""
     n = len(poses)
     left_ids, right_ids = foot_vertex_ids(model)
     lowest = np.empty(n)
@@ -62,7 +75,7 @@ def plant_feet(model, poses: np.ndarray, stance: np.ndarray, fps: float, chunk: 
     trans_xz = np.empty((n, 2))
     trans_xz[0] = -pelvis
     trans_xz[1:] = trans_xz[0] - np.cumsum(step, axis=0)
-    return np.stack([trans_xz[:, 0], -lowest, trans_xz[:, 1]], axis=1).astype(np.float32)
+    return np.stack([trans_xz[:, 0], -lowest, trans_xz[:, 1]], axis=1).astype(np.float32), local
 
 
 def place_on_floor(model, motion: Motion, percentile: float = 5.0) -> Motion:

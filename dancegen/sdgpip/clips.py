@@ -16,6 +16,7 @@ from dancegen.sdgpip.plan import ClipPlan, TrackPlan
 from dancegen.sdgpip.shards import ClipSample
 
 AUDIO_SAMPLE_RATE = 22050
+POSED_TRACK_FRAMES = 1200  # choreographed tracks up to this long keep their posed body (≤ 100 MB): clips reuse it
 
 
 @dataclass
@@ -31,6 +32,7 @@ class TrackData:
     motion: object  # dancegen.body.Motion at the video fps
     appearance: object  # dancegen.render appearance of the avatar
     motion_source: str
+    posed: object | None = None  # dancegen.body.PosedBody of every frame, or None (clips pose their frames)
 
 
 _TRACK_CACHE: dict[tuple[str, str], TrackData] = {}
@@ -50,7 +52,7 @@ def _track_data(track: TrackPlan, cfg: SDGPipConfig) -> TrackData:
 
 def _compute_track_data(track: TrackPlan, cfg: SDGPipConfig) -> TrackData:
     from dancegen.audio import edge_features, generate_track, load_audio, music_beat_frames, resample_features
-    from dancegen.body import choreograph, load_aist_motion, place_on_floor
+    from dancegen.body import choreograph, choreograph_posed, load_aist_motion, place_on_floor
     from dancegen.render import random_appearance
 
     if track.genre is not None:
@@ -62,14 +64,19 @@ def _compute_track_data(track: TrackPlan, cfg: SDGPipConfig) -> TrackData:
         bpm, genre = None, _genre_from_name(track.music_path)
     features = resample_features(edge_features(audio, sr, fps=cfg.feature_fps), cfg.feature_fps, cfg.fps)
     body, _ = _body_and_renderer(cfg)
+    posed = None
     if track.motion_path:  # AIST's world floor need not be y = 0: stand the motion on it
         motion = place_on_floor(body, load_aist_motion(track.motion_path).resample(cfg.fps))
         source = "aist"
+    elif track.seconds * cfg.fps <= POSED_TRACK_FRAMES:  # placing the feet poses every frame: keep it
+        motion, posed = choreograph_posed(beat_times, track.seconds, cfg.fps, genre, seed=track.seed, model=body)
+        source = "choreographer"
     else:
         motion = choreograph(beat_times, track.seconds, cfg.fps, genre, seed=track.seed, model=body)
         source = "choreographer"
     appearance = random_appearance(np.random.default_rng(track.seed))
-    return TrackData(audio, sr, bpm, genre, np.asarray(beat_times), features, motion, appearance, source)
+    beat_times = np.asarray(beat_times)
+    return TrackData(audio, sr, bpm, genre, beat_times, features, motion, appearance, source, posed)
 
 
 def _genre_from_name(path: str) -> str:
@@ -114,7 +121,7 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
     The map streams, heatmaps and 2-D joints share this process's render buffers: they are valid until the
     next ``make_clip`` call here (encode them first, as ``generate`` does; copy them to keep them).
     """
-    from dancegen.body import pose_body
+    from dancegen.body import PosedBody, pose_body
 
     track = _track_data(clip.track, cfg)
     body, renderer = _body_and_renderer(cfg)
@@ -124,7 +131,10 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
     rng = np.random.default_rng([clip.track.seed, clip.clip_index])
     ref_frame = int(rng.integers(0, len(motion)))
     frame_ids = np.r_[np.arange(lo, hi), ref_frame]
-    posed = pose_body(body, motion.subset(frame_ids))
+    if track.posed is not None:
+        posed = PosedBody(track.posed.vertices[frame_ids], track.posed.joints[frame_ids], track.posed.faces)
+    else:
+        posed = pose_body(body, motion.subset(frame_ids))
     rendered = renderer.render_streams(posed, track.appearance, out=_render_buffers(renderer, len(frame_ids)))
     streams = rendered.head(clip.frames)  # the clip's frames; the last rendered frame is the reference
     a0 = int(round(lo / cfg.fps * track.sample_rate))

@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,13 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def _npz(**arrays: np.ndarray) -> bytes:
+    """``np.savez_compressed``'s format at deflate level 3 (numpy's is 6): for the heatmaps ≈ 3× faster,
+    ≈ 20 % larger. Entries carry zipfile's fixed 1980 timestamp, so the bytes are deterministic."""
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=3) as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
     return buf.getvalue()
 
 

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from scipy.signal import argrelextrema
 
-from dancegen.body import Motion, choreograph, limit_violation, load_smpl, pose_body, vertex_part_labels
+from dancegen.body import (
+    Motion,
+    choreograph,
+    choreograph_posed,
+    limit_violation,
+    load_smpl,
+    pose_body,
+    vertex_part_labels,
+)
 from dancegen.body.limits import clip_to_limits, rotvec_to_euler
 from dancegen.errors import ConfigError, MotionError
 
@@ -93,6 +101,18 @@ def test_same_seed_same_motion_and_seeds_differ(model):
     np.testing.assert_array_equal(first.trans, again.trans)
     np.testing.assert_array_equal(first.foot_contact, again.foot_contact)
     assert np.abs(first.poses - other.poses).max() > 0.1
+
+
+def test_choreograph_posed_is_the_motion_posed(model):
+    beats = np.arange(0.25, 6.0, 0.5)
+    motion = choreograph(beats, 6.0, 15.0, "house", seed=4, model=model)
+    same, posed = choreograph_posed(beats, 6.0, 15.0, "house", seed=4, model=model)
+    assert np.array_equal(same.poses, motion.poses) and np.array_equal(same.trans, motion.trans)
+    frames = np.r_[np.arange(10, 40), 3]  # a clip and its reference frame, as SDGPip takes them
+    expected = pose_body(model, motion.subset(frames))
+    np.testing.assert_allclose(posed.vertices[frames], expected.vertices, atol=1e-6)
+    np.testing.assert_allclose(posed.joints[frames], expected.joints, atol=1e-6)
+    assert np.array_equal(posed.faces, expected.faces)
 
 
 def test_genres_and_inputs_are_checked(model):
