@@ -10,7 +10,7 @@ run reports the CPU seconds per clip (this process and its live workers, llvmpip
 the load averages when it started; ``idle_estimate_clips_per_s`` = cores / CPU-s per clip is what the same
 work would give on otherwise idle cores.
 
-Usage: .venv/bin/python bench/sdgpip.py [--clips 8] [--size 512] [--workers 2]
+Usage: .venv/bin/python bench/sdgpip.py [--clips 8] [--size 512] [--workers 2] [--track-seconds 20]
 """
 
 from __future__ import annotations
@@ -61,9 +61,9 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=8)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--track-seconds", type=float, default=5.0,
-                        help="synthetic track length: 5 = one clip per track (all track-level work counted per "
-                             "clip, the worst case); SDGPip's default is 20")  # fmt: skip
+    parser.add_argument("--track-seconds", type=float, default=20.0,
+                        help="synthetic track length: 20 = SDGPip's default (4 clips per track); 5 = one clip per "
+                             "track (all track-level work counted per clip, the worst case)")  # fmt: skip
     args = parser.parse_args()
     cores, size, seconds = os.cpu_count() or 1, args.size, args.track_seconds
     with tempfile.TemporaryDirectory() as tmp:
