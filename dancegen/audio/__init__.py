@@ -7,14 +7,12 @@
 
 librosa's filter banks (the chroma CQT's: ≈ 0.1 s of the 0.17 s of a 5-s track's EDGE features) are kept in
 librosa's own disk cache, ``$LIBROSA_CACHE_DIR`` (default ``<dancegen cache>/librosa``, set here before
-librosa is imported; its default level 10 caches filters only, never features).
+librosa is imported, and only when that directory can be made; its default level 10 caches filters only).
 """
 
-import os as _os
+from dancegen.paths import use_librosa_cache as _use_librosa_cache
 
-from dancegen.paths import cache_dir as _cache_dir
-
-_os.environ.setdefault("LIBROSA_CACHE_DIR", str(_cache_dir() / "librosa"))
+_use_librosa_cache()
 
 from dancegen.audio.features import (  # noqa: E402 — librosa reads its cache directory when first imported
     EDGE_DIM,
@@ -25,8 +23,8 @@ from dancegen.audio.features import (  # noqa: E402 — librosa reads its cache 
     music_beat_frames,
     resample_features,
 )
-from dancegen.audio.io import SILENCE_RMS, check_audio, decode_audio_bytes, load_audio
-from dancegen.audio.synth import BPM_RANGE, Track, beats_path, generate_track, list_genres, write_track
+from dancegen.audio.io import SILENCE_RMS, check_audio, decode_audio_bytes, load_audio  # noqa: E402
+from dancegen.audio.synth import BPM_RANGE, Track, beats_path, generate_track, list_genres, write_track  # noqa: E402
 
 __all__ = [
     "BPM_RANGE",
