@@ -64,19 +64,16 @@ def _compute_track_data(track: TrackPlan, cfg: SDGPipConfig) -> TrackData:
         bpm, genre = None, _genre_from_name(track.music_path)
     features = resample_features(edge_features(audio, sr, fps=cfg.feature_fps), cfg.feature_fps, cfg.fps)
     body, _ = _body_and_renderer(cfg)
-    posed = None
+    posed, dance = None, (beat_times, track.seconds, cfg.fps, genre, track.seed, body)
     if track.motion_path:  # AIST's world floor need not be y = 0: stand the motion on it
         motion = place_on_floor(body, load_aist_motion(track.motion_path).resample(cfg.fps))
-        source = "aist"
     elif track.seconds * cfg.fps <= POSED_TRACK_FRAMES:  # placing the feet poses every frame: keep it
-        motion, posed = choreograph_posed(beat_times, track.seconds, cfg.fps, genre, seed=track.seed, model=body)
-        source = "choreographer"
+        motion, posed = choreograph_posed(*dance)
     else:
-        motion = choreograph(beat_times, track.seconds, cfg.fps, genre, seed=track.seed, model=body)
-        source = "choreographer"
+        motion = choreograph(*dance)
+    source = "aist" if track.motion_path else "choreographer"
     appearance = random_appearance(np.random.default_rng(track.seed))
-    beat_times = np.asarray(beat_times)
-    return TrackData(audio, sr, bpm, genre, beat_times, features, motion, appearance, source, posed)
+    return TrackData(audio, sr, bpm, genre, np.asarray(beat_times), features, motion, appearance, source, posed)
 
 
 def _genre_from_name(path: str) -> str:

@@ -84,14 +84,10 @@ class TritonPythonModel:
         """Features of several requests with the same F → (guidance, heatmaps) per request, in order."""
         stacked = batches[0] if len(batches) == 1 else np.concatenate(batches)  # (ΣB, F, D)
         total, frames = stacked.shape[:2]
-        features = torch.from_numpy(stacked)
-        if self.device.type != "cpu":
-            features = features.to(self.device)
-        with torch.inference_mode():  # ≈ 0.4 ms faster per call than no_grad on the tiny M2PEnc
-            guidance, heatmaps = self.encode(features)  # (ΣB·F, …)
-        # numpy reshapes: ≈ 10 µs cheaper each than torch's in the stub's slower Python
-        guidance = guidance.cpu().numpy().reshape(total, frames, *guidance.shape[1:])
-        heatmaps = heatmaps.cpu().numpy().reshape(total, frames, *heatmaps.shape[1:])
+        with torch.inference_mode():
+            guidance, heatmaps = self.encode(torch.from_numpy(stacked).to(self.device))  # (ΣB·F, …)
+        guidance = guidance.reshape(total, frames, *guidance.shape[1:]).cpu().numpy()
+        heatmaps = heatmaps.reshape(total, frames, *heatmaps.shape[1:]).cpu().numpy()
         if len(batches) == 1:  # nothing to split (every request when batching is off)
             return [(guidance, heatmaps)]
         bounds = np.cumsum([len(b) for b in batches])[:-1]
