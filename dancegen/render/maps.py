@@ -23,7 +23,7 @@ from dancegen.render.context import RenderError
 from dancegen.render.heatmaps import joint_heatmaps
 from dancegen.render.rasterizer import BodyRasterizer
 from dancegen.render.skeleton import SKELETON_POINTS, draw_skeleton, keypoint_indices, resolve_joint_set
-from dancegen.render.streams import GuidanceStreams, depth_to_yuv420, labels_to_yuv444, rgba_to_yuv420
+from dancegen.render.streams import GuidanceStreams, depth_to_yuv420, rgba_to_yuv420
 
 NUM_JOINTS = 24
 
@@ -197,12 +197,10 @@ class GuidanceRenderer:
         self.stream_rasterizer.render_sequence(vertices, appearance, out=raster)
         rgba_to_yuv420(out.rgba, out=streams["rgb"].frames)
         depth_to_yuv420(out.depth, out=streams["depth"].frames)
-        labels_to_yuv444(out.semantic, "semantic", out=streams["semantic"].frames)
 
         points2d, visible2d = self._project(vertices, joints)
         out.joints2d[...] = points2d[:, :NUM_JOINTS]
         draw_skeleton(visible2d[:, self._skeleton_ids], self.size, out=out.skeleton, labels=True)
-        labels_to_yuv444(out.skeleton, "skeleton", out=streams["skeleton"].frames)
         heatmaps = self._heatmaps(visible2d, out=np.empty(out.heatmaps.shape, np.float16))
         np.take(_float16_to_uint8_table(), heatmaps.view(np.uint16), out=out.heatmaps, mode="clip")
         return out

@@ -13,7 +13,7 @@ import numpy as np
 
 from dancegen.sdgpip.config import SDGPipConfig
 from dancegen.sdgpip.plan import ClipPlan, TrackPlan
-from dancegen.sdgpip.shards import ClipSample
+from dancegen.sdgpip.shards import FORMAT_VERSION, ClipSample, LabelFrames
 
 AUDIO_SAMPLE_RATE = 22050
 POSED_TRACK_FRAMES = 1200  # choreographed tracks up to this long keep their posed body (≤ 100 MB): clips reuse it
@@ -119,6 +119,7 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
     next ``make_clip`` call here (encode them first, as ``generate`` does; copy them to keep them).
     """
     from dancegen.body import PosedBody, pose_body
+    from dancegen.render import SEMANTIC_COLORS, SKELETON_PALETTE
 
     track = _track_data(clip.track, cfg)
     body, renderer = _body_and_renderer(cfg)
@@ -152,7 +153,7 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
         "beat_frames": [round(float(b), 3) for b in beats if 0 <= b < clip.frames],
         "motion": track.motion_source,
         "reference_frame": ref_frame,
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
     }
     return ClipSample(
         key=clip.key,
@@ -164,6 +165,10 @@ def make_clip(clip: ClipPlan, cfg: SDGPipConfig) -> ClipSample:
         trans=motion.trans[lo:hi],
         joints2d=streams.joints2d,
         heatmaps=streams.heatmaps,
-        maps=dict(streams.streams),
+        maps={
+            **streams.streams,
+            "semantic": LabelFrames(streams.semantic, SEMANTIC_COLORS),
+            "skeleton": LabelFrames(streams.skeleton, SKELETON_PALETTE),
+        },
         reference=rendered.rgba[-1, ..., :3].copy(),
     )

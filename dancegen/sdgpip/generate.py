@@ -31,7 +31,7 @@ import dancegen
 from dancegen.sdgpip.clips import make_clip
 from dancegen.sdgpip.config import SDGPipConfig
 from dancegen.sdgpip.plan import SPLITS, ClipPlan, ShardPlan, plan_shards, plan_tracks, track_record
-from dancegen.sdgpip.shards import encode_sample, write_shard
+from dancegen.sdgpip.shards import FORMAT_VERSION, encode_sample, write_shard
 from dancegen.storage import Location
 
 MANIFEST = "manifest.json"
@@ -190,7 +190,7 @@ def build_manifest(cfg: SDGPipConfig, tracks, shards: list[ShardPlan], records: 
     splits = {split: [s.name for s in shards if s.split == split] for split in SPLITS}
     return {
         "format": "dancegen-sdgpip",
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "dancegen_version": dancegen.__version__,
         "config": config,
         "counts": {

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 import dancegen
-from dancegen.sdgpip.shards import MAP_STREAMS, ClipSample, encode_sample, write_shard
+from dancegen.sdgpip.shards import FORMAT_VERSION, MAP_STREAMS, ClipSample, encode_sample, write_shard
 from dancegen.storage import atomic_write_bytes
 
 
@@ -84,7 +84,7 @@ def write_random_dataset(
         records.append(record)
     manifest = {
         "format": "dancegen-sdgpip",
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "dancegen_version": dancegen.__version__,
         "config": {"fps": 15.0, "size": size, "random": True, "seed": seed},
         "counts": {"clips": clips, "shards": len(records), "frames_per_clip": frames, "train_clips": clips},

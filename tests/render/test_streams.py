@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dancegen.body.motion import PosedBody
-from dancegen.render import SKELETON_PALETTE, STREAM_FORMATS, Appearance, RenderError, draw_skeleton
+from dancegen.render import SEMANTIC_COLORS, SKELETON_PALETTE, STREAM_FORMATS, Appearance, RenderError, draw_skeleton
 from dancegen.video import rgb_to_planar
 
 
@@ -17,12 +17,15 @@ def streams(renderer, posed):
 
 def test_streams_are_the_map_images_in_yuv(maps, streams):
     images = maps.images()
-    assert set(streams.streams) == set(images) == set(STREAM_FORMATS)
+    assert set(streams.streams) == set(STREAM_FORMATS) == {"rgb", "depth", "normal"}
     for name, video in streams.streams.items():
         assert video.pix_fmt == STREAM_FORMATS[name] and len(video) == len(maps)
         expected = rgb_to_planar(images[name], video.pix_fmt).frames
         # ±1: rounding (palettes are converted once; the normal image comes from float32, not float16, normals)
         assert np.abs(expected.astype(int) - video.frames).max() <= 1, name
+    # the part and skeleton maps are their label images through the palettes, exactly
+    assert np.array_equal(SEMANTIC_COLORS[streams.semantic], images["semantic"])
+    assert np.array_equal(SKELETON_PALETTE[streams.skeleton], images["skeleton"])
 
 
 def test_streams_carry_the_maps_arrays(maps, streams):
