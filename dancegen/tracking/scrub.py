@@ -39,6 +39,7 @@ _SECRET_WORDS = {
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/:@\s]*):(?P<pw>[^@/\s]+)@")
 _MIN_SECRET_LENGTH = 8  # shorter environment values ("1", "true") would mask harmless text
+_SHELL_DIRECTORIES = {"PWD", "OLDPWD"}  # the shell's working directories, not passwords (unlike MYSQL_PWD)
 
 
 def is_secret_key(name: str) -> bool:
@@ -48,7 +49,8 @@ def is_secret_key(name: str) -> bool:
 
 def known_secrets(extra: Iterable[str] = ()) -> list[str]:
     """Values of secret-named environment variables plus ``extra``, longest first (≥ 8 characters)."""
-    values = {value for name, value in os.environ.items() if is_secret_key(name)} | set(extra)
+    named = (value for name, value in os.environ.items() if is_secret_key(name) and name not in _SHELL_DIRECTORIES)
+    values = set(named) | set(extra)
     return sorted((v for v in values if v and len(v) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from dancegen.tracking.endpoints import Endpoints, mlflow_uris, resolve_endpoints
 from dancegen.tracking.errors import TrackingError
-from dancegen.tracking.scrub import REDACTED, is_secret_key, scrub, scrub_text, secrets_in_file
+from dancegen.tracking.scrub import REDACTED, is_secret_key, known_secrets, scrub, scrub_text, secrets_in_file
 
 
 def test_environment_wins_group_by_group(tmp_path):
@@ -85,3 +85,13 @@ def test_scrub_masks_keys_urls_and_known_values(tmp_path):
     blob = tmp_path / "ckpt.bin"
     blob.write_bytes(b"\x00" * 1000 + known.encode() + b"\x01" * 10)
     assert secrets_in_file(blob, [known]) and not secrets_in_file(blob, ["not-there-at-all"])
+
+
+def test_environment_secrets_skip_the_working_directory(monkeypatch, tmp_path):
+    # reports and artifacts name paths under the working directory: $PWD is not a password, $MYSQL_PWD is
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("OLDPWD", str(tmp_path.parent))
+    monkeypatch.setenv("MYSQL_PWD", "hunter2-hunter2")
+    secrets = known_secrets()
+    assert "hunter2-hunter2" in secrets
+    assert str(tmp_path) not in secrets and str(tmp_path.parent) not in secrets
