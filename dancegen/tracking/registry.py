@@ -136,8 +136,10 @@ class ModelRegistry:
 
         ``gates`` maps metric → ``"lower"``/``"higher"`` (default :data:`DEFAULT_GATES`). Without a champion the
         version is promoted. Otherwise, if any gate fails, the version keeps (or gets) the ``candidate``
-        alias and the result's ``reason`` names the metric and both values. The outcome is also recorded in
-        the version's ``promotion`` tag.
+        alias and the result's ``reason`` names the metric and both values. A gate metric that neither version
+        has (unavailable, e.g. FVD without I3D weights) is skipped and named in the reason; one that only
+        one of them has is an error; with no gate left to compare the version stays candidate. The outcome is
+        also recorded in the version's ``promotion`` tag.
         """
         gates = dict(DEFAULT_GATES if gates is None else gates)
         for metric, direction in gates.items():
@@ -153,17 +155,21 @@ class ModelRegistry:
             promoted, reason = True, f"no champion yet: v{version} becomes champion"
         else:
             mine, theirs = self._metrics(candidate), self._metrics(champion)
+            # a metric neither version has (FVD without I3D weights, say) cannot decide: that gate is skipped
+            unavailable = [m for m in gates if m not in mine and m not in theirs]
             for metric in gates:
                 for who, values in ((candidate, mine), (champion, theirs)):
-                    if metric not in values:
+                    if metric not in unavailable and metric not in values:
                         raise RegistryError(
                             f"gate metric {metric!r} is missing on {name} v{who.version} (no tag {METRIC_TAG}{metric} "
                             f"and no run metric); register the version with it or drop the gate"
                         )
-            checks = tuple(GateCheck(m, d, mine[m], theirs[m]) for m, d in gates.items())
+            checks = tuple(GateCheck(m, d, mine[m], theirs[m]) for m, d in gates.items() if m not in unavailable)
             failed = [c for c in checks if not c.passed]
-            promoted = not failed
-            details = "; ".join(c.describe(champion.version) for c in (failed or checks)) or "no gates configured"
+            promoted = bool(checks) and not failed
+            details = "; ".join(c.describe(champion.version) for c in (failed or checks)) or "no gate metric to compare"
+            if unavailable:
+                details += f" ({', '.join(unavailable)} unavailable on both: gate skipped)"
             reason = f"promoted over v{champion.version}: {details}" if promoted else f"stays candidate: {details}"
         with self._calling(f"promote {name} v{version}"):
             if promoted:

@@ -78,7 +78,7 @@ def test_missing_model_version_and_metric_are_clear_errors(mlflow_env, logged_ge
     registry = ModelRegistry()
     with pytest.raises(RegistryError, match=f"no registered model '{model_name}'"):
         registry.promote(model_name, 1, GATES)
-    v1 = registry.register(logged_generator.model_uri, model_name, metrics={"fvd": 300.0})
+    v1 = registry.register(logged_generator.model_uri, model_name, metrics={"fvd": 300.0, "beat_align": 0.2})
     with pytest.raises(RegistryError, match=rf"has no version '9'.*versions: {v1}\)"):
         registry.promote(model_name, 9, GATES)
     registry.promote(model_name, v1, GATES)  # no champion yet: no metric needed
@@ -87,6 +87,21 @@ def test_missing_model_version_and_metric_are_clear_errors(mlflow_env, logged_ge
         registry.promote(model_name, v2, GATES)
     with pytest.raises(RegistryError, match="METRIC=lower or METRIC=higher"):
         parse_gates(["fvd=smaller"])
+
+
+def test_a_gate_metric_neither_version_has_is_skipped(mlflow_env, logged_generator, model_name):
+    registry = ModelRegistry()  # FVD unavailable (no I3D weights) on both: beat_align alone decides
+    v1 = registry.register(logged_generator.model_uri, model_name, metrics={"beat_align": 0.2})
+    registry.promote(model_name, v1, GATES)
+    v2 = registry.register(logged_generator.model_uri, model_name, metrics={"beat_align": 0.3})
+    result = registry.promote(model_name, v2, GATES)
+    assert result.promoted and [c.metric for c in result.checks] == ["beat_align"]
+    assert "fvd unavailable on both: gate skipped" in result.reason
+    v3 = registry.register(logged_generator.model_uri, model_name, metrics={"beat_align": 0.1})
+    assert not registry.promote(model_name, v3, GATES).promoted
+    v4 = registry.register(logged_generator.model_uri, model_name, metrics={})
+    result = registry.promote(model_name, v4, {"fvd": "lower"})  # nothing left to compare: not promoted
+    assert not result.promoted and "no gate metric to compare" in result.reason
 
 
 def test_cli_promote_and_list(mlflow_env, logged_generator, model_name):
