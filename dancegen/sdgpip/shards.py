@@ -61,6 +61,8 @@ class LabelFrames:
 
     def rgb(self) -> np.ndarray:
         """(F, H, W, 3) uint8 the images."""
+        if self.labels.size and int(self.labels.max()) >= len(self.palette):
+            raise ValueError(f"labels reach {int(self.labels.max())} but the palette has {len(self.palette)} colours")
         return np.take(self.palette, self.labels, axis=0)
 
     @classmethod

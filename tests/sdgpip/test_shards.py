@@ -89,6 +89,8 @@ def test_rgb_label_streams_become_labels_of_their_colours():
     many = np.random.default_rng(0).integers(0, 255, size=(1, 32, 32, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match="at most 256 colours"):
         LabelFrames.from_rgb(many)
+    with pytest.raises(ValueError, match="labels reach 3 but the palette has 3 colours"):
+        LabelFrames(frames.labels + 1, frames.palette).rgb()
     with pytest.raises(ValueError, match=r"labels must be \(F, H, W\) uint8"):
         LabelFrames(np.zeros((2, 8, 8), np.int32), frames.palette)
 
