@@ -166,8 +166,9 @@ class ModelRegistry:
                         )
             checks = tuple(GateCheck(m, d, mine[m], theirs[m]) for m, d in gates.items() if m not in unavailable)
             failed = [c for c in checks if not c.passed]
-            promoted = bool(checks) and not failed
-            details = "; ".join(c.describe(champion.version) for c in (failed or checks)) or "no gate metric to compare"
+            promoted = not failed and (bool(checks) or not gates)  # no gates at all: promote unconditionally
+            details = "; ".join(c.describe(champion.version) for c in (failed or checks))
+            details = details or ("no gate metric to compare" if gates else "no gates configured")
             if unavailable:
                 details += f" ({', '.join(unavailable)} unavailable on both: gate skipped)"
             reason = f"promoted over v{champion.version}: {details}" if promoted else f"stays candidate: {details}"

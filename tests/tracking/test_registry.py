@@ -102,6 +102,8 @@ def test_a_gate_metric_neither_version_has_is_skipped(mlflow_env, logged_generat
     v4 = registry.register(logged_generator.model_uri, model_name, metrics={})
     result = registry.promote(model_name, v4, {"fvd": "lower"})  # nothing left to compare: not promoted
     assert not result.promoted and "no gate metric to compare" in result.reason
+    result = registry.promote(model_name, v4, {})  # no gates at all: promoted unconditionally
+    assert result.promoted and "no gates configured" in result.reason
 
 
 def test_cli_promote_and_list(mlflow_env, logged_generator, model_name):
