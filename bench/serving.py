@@ -7,6 +7,8 @@ ours:      the served ``m2penc`` model (tiny preset, random init, 1 instance, 1 
 baselines: (a) the same repository exported with ``--no-dynamic-batching`` (one request per forward pass);
            (b) the same input in this process (1 torch thread), through the same TorchScript trace the server
            runs (``dancegen.serving.torchscript``): the cost with no server; also eager ``M2PEnc.forward``.
+           This process re-runs itself with the stubs' malloc settings (``MALLOC_SETTINGS``), so both sides
+           allocate alike.
 Two request sizes: ``segment`` = one 5-s segment (1, 15, 35), what ``dance_video`` sends; ``frame`` = one frame
 (1, 1, 35), a streaming client. On this CPU the tiny M2PEnc's forward costs the same per segment whatever the
 batch (≈ 42 ms, half of it spatial attention, linear in B·F), and ≈ 4.5 → 3 ms per frame from batch 1 to 32
@@ -22,7 +24,9 @@ client: ``server_side.overhead_p50_ms`` = the server's own time per request (Tri
 ``perf_analyzer`` calls server latency) minus the in-process call (target ≤ 1.5 ms), with its split (queue,
 compute input/infer/output); end to end through the Python clients, the p50 of interleaved calls (gRPC
 served, HTTP served, trace, eager; wall clock: ``wall_p50_ms``, ``wall_p50_ms_http``) and CPU time per request
-(tritonserver + stub + client − in-process), with ``*_vs_eager`` the same against eager ``forward``; a
+(tritonserver + stub + client − in-process), with ``*_vs_eager`` the same against eager ``forward``;
+``c_client`` = end to end through perf_analyzer, Triton's C++ client (HTTP and gRPC, in turns with the trace;
+median over rounds of served p50 − in-process p50), or why it is unavailable (``bench/_overhead.py``); a
 ``--load-seconds`` run at 32 clients on the batching server with its failed-request count and the resident
 memory of tritonserver + stubs sampled every 2 s (stable = no growth after the first quarter).
 Both servers run at once on free ports and are driven in turns (A B A B … ``--rounds`` times per level);
@@ -45,16 +49,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import _overhead  # bench/ is on sys.path when run as a script
 import numpy as np
 
 REQUESTS = {"segment": (1, 15, 35), "frame": (1, 1, 35)}  # 5 s at the tiny model's 3 fps; one frame
 LEVELS = (1, 8, 32)
 OUTPUTS = ("GUIDANCE", "HEATMAPS")
-
-
-def _percentiles(seconds: list[float]) -> dict:
-    ms = np.asarray(seconds) * 1e3
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3)}
 
 
 def _cpu_seconds(processes) -> float:
@@ -105,7 +105,7 @@ async def drive(url: str, clients: int, seconds: float, features: np.ndarray, on
         "failed": sum(failures.values()),
         "failures": failures,
         "throughput_rps": round(len(latencies) / elapsed, 1),
-        **_percentiles(latencies or [float("nan")]),
+        **_overhead.percentiles(latencies or [float("nan")]),
         "_latencies": latencies,
         "_cpu_seconds": cpu,
     }
@@ -115,9 +115,10 @@ def _load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def overhead(server, encoder, features: np.ndarray, pairs: int) -> dict:
+def overhead(server, encoder, features: np.ndarray, pairs: int, analyzer, work: Path) -> dict:
     """Served vs in-process at one client: wall p50s, p50 of interleaved differences, CPU ms per request; against
-    the trace the server runs (like for like) and against eager ``forward``."""
+    the trace the server runs (like for like) and against eager ``forward``; through perf_analyzer (C++ client)
+    in turns with the trace, unless ``analyzer`` is the reason it is unavailable."""
     import psutil
     import torch
     import tritonclient.grpc as grpcclient
@@ -177,11 +178,20 @@ def overhead(server, encoder, features: np.ndarray, pairs: int) -> dict:
         for _ in range(pairs):
             fn()
         cpu[name] = (_cpu_seconds(processes) - before) / pairs * 1e3
-    inside = inside_server(client, callers["served"], callers["in_process"], pairs)
+    inside = _overhead.inside_server(client, callers["served"], callers["in_process"], pairs)
     client.close(), http.close()
+    if isinstance(analyzer, str):
+        c_client = {"unavailable": analyzer}
+    else:
+        urls = {"http": server.http_url, "grpc": server.grpc_url}
+        inputs = _overhead.write_inputs(work / f"inputs-{features.shape[1]}.json", "FEATURES", features)
+        c_client = _overhead.against_in_process(
+            analyzer, "m2penc", urls, inputs, callers["in_process"], rounds=5, requests=max(60, pairs * 3 // 2)
+        )
     return {
-        **{name: _percentiles(values) for name, values in walls.items()},
+        **{name: _overhead.percentiles(values) for name, values in walls.items()},
         "server_side": inside,
+        "c_client": c_client,
         "wall_p50_ms": round(float(np.median(walls["served"] - walls["in_process"]) * 1e3), 3),
         "wall_p50_ms_http": round(float(np.median(walls["served_http"] - walls["in_process"]) * 1e3), 3),
         "cpu_ms_per_request": round(cpu["served"] - cpu["in_process"], 3),
@@ -189,40 +199,6 @@ def overhead(server, encoder, features: np.ndarray, pairs: int) -> dict:
         "cpu_ms_per_request_vs_eager": round(cpu["served"] - cpu["eager"], 3),
         "cpu_ms": {k: round(v, 3) for k, v in cpu.items()},
         "load_average": _load_average(),
-    }
-
-
-def inside_server(client, served, in_process, pairs: int) -> dict:
-    """The server's own time per request: Triton's statistics (the ``success`` duration, from the request's
-    arrival at the server to its response's completion: what ``perf_analyzer`` reports as server latency),
-    read after every served call, against the same trace in-process (interleaved pairs); and where the
-    server's time goes (means of queue, compute_input, compute_infer, compute_output per request)."""
-
-    def stats() -> dict[str, tuple[int, int]]:
-        found = client.get_inference_statistics("m2penc", as_json=True)["model_stats"][0]["inference_stats"]
-        return {k: (int(v.get("count", 0)), int(v.get("ns", 0))) for k, v in found.items() if isinstance(v, dict)}
-
-    first = before = stats()
-    inside, differences = [], []
-    for _ in range(pairs):
-        served()
-        after = stats()
-        count, ns = (a - b for a, b in zip(after["success"], before["success"], strict=True))
-        before = after
-        start = time.perf_counter()
-        in_process()
-        local = time.perf_counter() - start
-        if count == 1:
-            inside.append(ns / 1e9)
-            differences.append(ns / 1e9 - local)
-    requests = before["success"][0] - first["success"][0]
-    parts = ("success", "queue", "compute_input", "compute_infer", "compute_output")
-    split = {k: round((before[k][1] - first[k][1]) / max(1, requests) / 1e6, 3) for k in parts if k in before}
-    return {
-        "requests": len(inside),
-        **_percentiles(inside or [float("nan")]),
-        "overhead_p50_ms": round(float(np.median(differences or [float("nan")]) * 1e3), 3),
-        "mean_split_ms": split,
     }
 
 
@@ -240,7 +216,7 @@ def _merge(runs: list[dict]) -> dict:
         "failed": sum(failures.values()),
         "failures": failures,
         "throughput_rps": round(float(np.mean([run["throughput_rps"] for run in runs])), 1),
-        **_percentiles(latencies or [float("nan")]),
+        **_overhead.percentiles(latencies or [float("nan")]),
         "cpu_ms_per_request": round(cpu / max(1, len(latencies)) * 1e3, 3),
         "load_average": _load_average(),
     }
@@ -295,6 +271,10 @@ def load_run(server, seconds: float, features: np.ndarray) -> dict:
 
 
 def main() -> None:
+    from dancegen.serving.server import MALLOC_SETTINGS
+
+    if any(name not in os.environ for name in MALLOC_SETTINGS):  # in-process baseline: the stubs' malloc settings
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**MALLOC_SETTINGS, **os.environ})
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--level-seconds", type=float, default=6.0, help="measurement time per concurrency level")
     parser.add_argument("--rounds", type=int, default=3, help="turns per level in which the two servers alternate")
@@ -314,8 +294,13 @@ def measure(args: argparse.Namespace) -> dict:
     import torch
 
     from dancegen.models import DanceModel, M2PEnc
+    from dancegen.paths import cache_dir
 
     torch.set_num_threads(1)
+    try:
+        analyzer = _overhead.locate(cache_dir())
+    except _overhead.Unavailable as exc:
+        analyzer = str(exc)
     work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     torch.manual_seed(0)
     model_dir = DanceModel.from_preset("tiny").save_pretrained(work / "model")
@@ -334,7 +319,12 @@ def measure(args: argparse.Namespace) -> dict:
             servers[key], report["startup_seconds"][key] = serve(model_dir, work, dynamic_batching)
         report["server_overhead"] = {
             name: overhead(
-                servers["no_batching"], encoder, features, args.pairs if name == "frame" else args.pairs // 5
+                servers["no_batching"],
+                encoder,
+                features,
+                args.pairs if name == "frame" else args.pairs // 5,
+                analyzer,
+                work,
             )
             for name, features in requests.items()
         }
@@ -389,6 +379,12 @@ def measure(args: argparse.Namespace) -> dict:
         "server_overhead wall_p50_ms (frame, vs eager forward) <= 1.5": frame["wall_p50_ms_vs_eager"] <= 1.5,
         "load_run failed == 0": report["load_run"]["failed"] == 0,
     }
+    for protocol in ("http", "grpc"):
+        if protocol in frame["c_client"]:
+            name = (
+                f"server_overhead c_client {protocol} overhead_p50_ms (frame, perf_analyzer vs the same trace) <= 1.5"
+            )
+            report["targets"][name] = frame["c_client"][protocol]["overhead_p50_ms"] <= 1.5
     return report
 
 

@@ -6,7 +6,10 @@ the server files plus the stub matching this interpreter in ``backends/python/``
 (RECIPES.md) with ``LD_LIBRARY_PATH=<nvidia_pytriton.libs>:<python LIBDIR>`` (LIBDIR only when it is not a
 system library directory: a pyenv build's libpython), this venv's ``bin`` first on
 ``PATH`` (the stub takes its site-packages from the ``python3`` it finds there) and the directory holding
-the ``dancegen`` package on ``PYTHONPATH``, so each ``model.py`` can import dancegen.
+the ``dancegen`` package on ``PYTHONPATH``, so each ``model.py`` can import dancegen, and
+:data:`MALLOC_SETTINGS` (unless already set): glibc's malloc otherwise hands every block of ≥ 128 KiB back to the
+kernel when freed, so each forward pass in a stub page-faults its activations in afresh (≈ 1800 minor faults and
+≈ 10 ms per 15-frame ``m2penc`` request, ≈ 25 faults and 2 ms with these settings; ``bench/serving.py``).
 
 :class:`TritonServer` starts it as a :class:`~dancegen.process.ManagedProcess` (PID file + log under
 ``run_dir``, default ``$DANCEGEN_HOME/triton``), waits until every model is ready, records the ports in
@@ -37,6 +40,10 @@ from dancegen.serving.errors import ServingError
 PROCESS_NAME = "tritonserver"
 EXIT_TIMEOUT_SECONDS = 10  # how long tritonserver waits for in-flight requests when stopped
 SHM_GROWTH_BYTES = 16 * 2**20  # Python backend shared memory grows in these steps (audio in, mp4 out)
+MALLOC_SETTINGS = {  # glibc: serve blocks up to 32 MiB from the heap and keep up to 1 GiB of freed heap mapped
+    "MALLOC_MMAP_THRESHOLD_": str(32 * 2**20),
+    "MALLOC_TRIM_THRESHOLD_": str(2**30),
+}
 _SYSTEM_LIBDIRS = {"/lib", "/usr/lib", "/lib64", "/usr/lib64", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu"}
 
 
@@ -76,7 +83,7 @@ def triton_runtime() -> Path:
 
 
 def server_environment() -> dict[str, str]:
-    """LD_LIBRARY_PATH, PATH and PYTHONPATH for the server and its Python backend stubs."""
+    """LD_LIBRARY_PATH, PATH, PYTHONPATH and malloc settings for the server and its Python backend stubs."""
     libs = Path(_pytriton_root()).parent / "nvidia_pytriton.libs"
     libdir = sysconfig.get_config_var("LIBDIR") or ""
     if libdir in _SYSTEM_LIBDIRS:  # found anyway; listing it would also swap torch's bundled libgomp for the system's
@@ -87,6 +94,7 @@ def server_environment() -> dict[str, str]:
         return os.pathsep.join([e for e in entries if e] + ([existing] if existing else []))
 
     return {
+        **{name: os.environ.get(name, value) for name, value in MALLOC_SETTINGS.items()},
         "LD_LIBRARY_PATH": prepend(str(libs), libdir, existing=os.environ.get("LD_LIBRARY_PATH")),
         "PATH": prepend(str(Path(sys.executable).parent), existing=os.environ.get("PATH")),
         "PYTHONPATH": prepend(package_parent, existing=os.environ.get("PYTHONPATH")),
@@ -130,6 +138,9 @@ class TritonServer:
     grpc_port: int = 8001
     metrics_port: int = 8002
     run_dir: Path = field(default_factory=lambda: home_dir() / "triton")
+
+    def __post_init__(self) -> None:
+        self.repo = os.fspath(self.repo)  # a Path is welcome too; recorded as text
 
     @property
     def process(self) -> ManagedProcess:
@@ -214,13 +225,16 @@ class TritonServer:
         self.process.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.process.log_file.write_text("")  # this run's log only: start-up errors are read from it
         pid = self.process.start(self.command(repository), env=server_environment())
-        self.state_file.write_text(json.dumps({**asdict(self), "run_dir": str(self.run_dir), "pid": pid}) + "\n")
         try:
+            self.state_file.write_text(json.dumps({**asdict(self), "run_dir": str(self.run_dir), "pid": pid}) + "\n")
             self.process.wait_ready(self.ready, timeout=timeout)
         except DancegenError:
             reason = self.load_errors() or self.process.last_log_line()
             self.stop()
             raise ServingError(f"Triton server did not start: {reason} (log: {self.process.log_file})") from None
+        except BaseException:  # Ctrl-C while waiting, a full disk: no server is left running unrecorded
+            self.stop()
+            raise
         return self
 
     def load_errors(self) -> str:

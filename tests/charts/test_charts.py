@@ -10,6 +10,7 @@ import yaml
 from dancegen.errors import DancegenError
 from dancegen.k8s.pytorchjob import build_pytorchjob, make_config
 from dancegen.k8s.testcluster import CHARTS, render_chart
+from dancegen.serving.server import MALLOC_SETTINGS
 
 REQUIRED = {
     "dancegen-pipeline": [],
@@ -118,6 +119,8 @@ def test_triton_probes_gpus_model_repository_and_autoscaler(helm):
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert "--model-repository=s3://models/triton" in container["args"]
     assert "replicas" not in deployment["spec"]  # the HPA owns the replica count
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert {name: env.get(name) for name in MALLOC_SETTINGS} == MALLOC_SETTINGS  # the stubs' malloc, as locally
     hpa = find(objects, "HorizontalPodAutoscaler")
     assert hpa["apiVersion"] == "autoscaling/v2beta2" and hpa["spec"]["scaleTargetRef"]["name"] == "rel-dancegen-triton"
     assert {p["name"] for p in find(objects, "Service")["spec"]["ports"]} == {"http", "grpc", "metrics"}

@@ -45,3 +45,18 @@ def test_spatio_temporal_attention_rejects_too_many_frames():
     block = SpatioTemporalAttention(channels=8, num_heads=2, norm_num_groups=4, max_frames=2)
     with pytest.raises(ModelInputError, match="max_frames"):
         block(torch.randn(1, 8, 3, 4, 4))
+
+
+def test_temporal_projection_of_a_single_frozen_clip_is_one_matrix_product():
+    block = SpatioTemporalAttention(channels=8, num_heads=2, norm_num_groups=4, max_frames=8).eval()
+    block.requires_grad_(False)  # as served: frozen weights, B = 1
+    video = torch.randn(1, 8, 5, 6, 6)
+    with torch.inference_mode(), torch.profiler.profile() as profile:
+        out = block(video)
+    batched = [event for event in profile.events() if event.name == "aten::bmm"]
+    assert not batched, "proj_in must not fall back to one tiny product per pixel"
+    unhooked = SpatioTemporalAttention(channels=8, num_heads=2, norm_num_groups=4, max_frames=8).eval()
+    unhooked.load_state_dict(block.state_dict())
+    unhooked.temporal.proj_in._forward_pre_hooks.clear()
+    with torch.inference_mode():
+        assert torch.allclose(unhooked(video), out, atol=1e-6)  # the same numbers, one GEMM
