@@ -6,8 +6,8 @@ The binary ships in the ``tritonclient`` wheels up to 2.50 (later wheels leave i
 the registry here is a 0.1.0 placeholder). It links ``libcudart.so.12`` (taken from the
 ``nvidia-cuda-runtime-cu12`` wheel; no GPU is needed to run it) and ``libb64.so.0d`` (which nvidia-pytriton
 bundles under a hashed name). :func:`locate` downloads the two wheels with pip into
-``<cache>/perf_analyzer/<version>/``, extracts the binary and the library, links libb64, and checks that it
-starts; any failure is :class:`Unavailable` naming the step, so the bench reports "unavailable" rather than a
+``<cache>/perf_analyzer/<version>/``, extracts the binary and the library, copies libb64 beside it, and checks
+that it starts; any failure is :class:`Unavailable` naming the step, so the bench reports "unavailable" rather than a
 number. A C++ client leaves the Python client's own cost (≈ 0.3–0.6 ms per request here) out of a latency.
 """
 
