@@ -49,15 +49,8 @@ class PerfAnalyzer:
         with tempfile.TemporaryDirectory(prefix="perf-analyzer-") as work:
             report = Path(work) / "report.csv"
             command = [str(self.binary), "-m", model, "-u", url, "-i", protocol, "--input-data", str(inputs)]
-            command += [
-                "--request-count",
-                str(requests),
-                "--concurrency-range",
-                "1",
-                "-f",
-                str(report),
-                "--verbose-csv",
-            ]
+            command += ["--request-count", str(requests), "--concurrency-range", "1"]
+            command += ["-f", str(report), "--verbose-csv"]
             done = subprocess.run(command, env=self._env(), capture_output=True, text=True, timeout=600)
             if done.returncode != 0 or not report.is_file():
                 last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -27,7 +28,8 @@ def test_all_models_load_and_status_reports_them(triton):
 
 
 def _minor_faults(process: psutil.Process) -> int:
-    return int(open(f"/proc/{process.pid}/stat").read().rsplit(")", 1)[1].split()[7])
+    """minflt of /proc/<pid>/stat (psutil 7.2 does not report page faults)."""
+    return int(Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
 
 
 def test_stubs_keep_freed_activations_instead_of_faulting_them_in_per_request(triton, grpc_client, tiny_model):
